@@ -54,7 +54,9 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Data:
     return x, y
 
 
-def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0) -> Data:
+def make_circles(
+    n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0
+) -> Data:
     """A small circle (class 1) inside a large one (class 0).  Returns x (n, 2), y (n,)."""
     n = _check_n("make_circles", n)
     rng = _rng(seed)

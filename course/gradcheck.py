@@ -99,7 +99,9 @@ def _differences(
     return grad, fwd, bwd
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
     """Centered differences: grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2 h).
 
     f: maps x to a float.  x: float array of any shape (views and non-contiguous arrays
@@ -195,8 +197,14 @@ def _compare(
     fwd: np.ndarray | None = None,
     bwd: np.ndarray | None = None,
     index_map: np.ndarray | None = None,
+    floor: float = 1e-8,
 ) -> Result:
-    """Compare an analytic gradient with numerical ones, flagging kinks."""
+    """Compare an analytic gradient with numerical ones, flagging kinks.
+
+    `floor` is the smallest denominator of the relative error: entries far smaller than the
+    largest gradient are below what finite differences can resolve and are compared
+    against it instead (see _noise_floor).
+    """
     analytic_arr = np.asarray(analytic, dtype=np.float64) if analytic is not None else None
     if analytic_arr is None or analytic_arr.shape != numeric.shape:
         got = "nothing" if analytic is None else f"shape {v.shape_str(analytic_arr)}"
@@ -206,7 +214,7 @@ def _compare(
         )
     with np.errstate(invalid="ignore"):
         err = np.abs(analytic_arr - numeric) / np.maximum(
-            1e-8, np.abs(analytic_arr) + np.abs(numeric)
+            floor, np.abs(analytic_arr) + np.abs(numeric)
         )
     err = np.where(np.isnan(err), np.inf, err)
     kinks: list[tuple[int, ...]] = []
@@ -234,6 +242,17 @@ def _compare(
         name, rel, verdict(rel), worst, float(numeric[idx]), float(analytic_arr[idx]), kinks,
         checked=int(err.size),
     )
+
+
+def _noise_floor(numerics: list[np.ndarray]) -> float:
+    """Denominator floor for relative errors: 1e-6 of the largest numerical gradient entry.
+
+    Finite differences resolve a gradient entry only to about 1e-6..1e-10 of the overall
+    gradient's size (rounding in f, and the h^2 truncation), so an entry a million times
+    smaller than the largest one is compared in absolute rather than relative terms.
+    """
+    scale = max((float(np.max(np.abs(n))) for n in numerics if n.size), default=0.0)
+    return max(1e-8, 1e-6 * scale)
 
 
 def _float_warning(arrays: dict[str, np.ndarray]) -> list[str]:
@@ -302,15 +321,12 @@ def check_vjp(
     if dout.shape != out.shape:
         raise ValueError(f"check_vjp: dout must be {out.shape} like the output, got {dout.shape}.")
     grads = _unpack(backward(dout.astype(out.dtype), **work), wrt)
-    results = {}
-    for name in wrt:
-        x = work[name]
+    def loss(_: np.ndarray) -> float:
+        return float(np.sum(np.asarray(forward(**work), dtype=np.float64) * dout))
 
-        def loss(_: np.ndarray) -> float:
-            return float(np.sum(np.asarray(forward(**work), dtype=np.float64) * dout))
-
-        num, fwd, bwd = _differences(loss, x, h, one_sided=True)
-        results[name] = _compare(name, grads[name], num, fwd, bwd)
+    diffs = {name: _differences(loss, work[name], h, one_sided=True) for name in wrt}
+    floor = _noise_floor([d[0] for d in diffs.values()])
+    results = {name: _compare(name, grads[name], *diffs[name], floor=floor) for name in wrt}
     return GradcheckReport(results, _float_warning({k: work[k] for k in wrt}))
 
 
@@ -418,7 +434,7 @@ def check_network(
         r.worst_index = None
         return GradcheckReport({"projection": r}, warnings)
 
-    results = {}
+    measured = {}
     for name, p in named:
         val = p.value
         if sample is None or sample >= val.size:
@@ -443,5 +459,10 @@ def check_network(
             fwd[j] = (fp - f0) / h
             bwd[j] = (f0 - fm) / h
         got = analytic[name][tuple(idxs.T)] if len(idxs) else np.zeros(0)
-        results[name] = _compare(name, got, num, fwd, bwd, index_map=idxs)
+        measured[name] = (got, num, fwd, bwd, idxs)
+    floor = _noise_floor([m[1] for m in measured.values()])
+    results = {
+        name: _compare(name, got, num, fwd, bwd, index_map=idxs, floor=floor)
+        for name, (got, num, fwd, bwd, idxs) in measured.items()
+    }
     return GradcheckReport(results, warnings)
