@@ -1,0 +1,120 @@
+"""Every check against the tuning corpus (tests/corpus): right answers pass with one line on
+stdout, wrong answers fail naming the wrong output and the mistake, nothing goes to stderr."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from corpus._mark import REGISTRY, Entry  # noqa: E402
+
+from course import checks  # noqa: E402
+from course._diagnose import CheckFailure, NotDoneYet  # noqa: E402
+
+MODULES = ["basics", "layers", "losses", "network", "optim", "deep"]
+for _m in MODULES:
+    importlib.import_module(f"corpus.{_m}")
+
+ENTRIES = [e for e in REGISTRY if e.fn.__module__.startswith("corpus.")]
+RIGHT = [e for e in ENTRIES if e.right]
+WRONG = [e for e in ENTRIES if not e.right]
+
+# The issue's list of mistakes: each must be in the corpus and be recognised.
+LISTED_MISTAKES = {
+    "transposed",
+    "batch_size",
+    "sign",
+    "dout_ignored",
+    "output_for_input",
+    "reduction_axis",
+    "order",
+    "no_max_subtraction",
+    "one_hot",
+    "forward_difference",
+    "x_not_restored",
+    "old_state",
+    "no_bias_correction",
+    "t_off_by_one",
+    "mutates_input",
+}
+
+# Fragments of reference solutions that must never appear in a failure message.
+SOLUTION_CODE = [
+    "dout @ W.T",
+    "x.T @ dout",
+    "dout.sum(axis=0)",
+    "np.maximum(x, 0)",
+    "1 / (1 + np.exp(-x))",
+    "np.exp(shifted)",
+    "grad[idx] =",
+    "return w - lr",
+    "m_new / (1 - beta1",
+    "rng.random(x.shape) >= p)",
+]
+
+
+def check_for(entry: Entry):
+    return getattr(checks, f"check_{entry.exercise}")
+
+
+def test_every_check_has_right_and_wrong_entries():
+    exercises = {name[len("check_") :] for name in checks.__all__ if name.startswith("check_")}
+    exercises.discard("digits_model")
+    assert exercises <= {e.exercise for e in RIGHT}
+    assert exercises <= {e.exercise for e in WRONG}
+
+
+def test_listed_mistakes_are_covered():
+    assert LISTED_MISTAKES <= {e.mistake for e in WRONG}
+
+
+@pytest.mark.parametrize("entry", RIGHT, ids=lambda e: e.id)
+def test_right_answer_passes(entry: Entry, capsys: pytest.CaptureFixture[str]) -> None:
+    check_for(entry)(entry.fn)
+    out = capsys.readouterr()
+    assert out.err == ""
+    lines = out.out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{entry.exercise}: all good"), out.out
+
+
+@pytest.mark.parametrize("entry", WRONG, ids=lambda e: e.id)
+def test_wrong_answer_is_diagnosed(entry: Entry, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AssertionError) as info:
+        check_for(entry)(entry.fn)
+    failure = info.value
+    assert isinstance(failure, CheckFailure)
+    message = str(failure)
+    first = message.splitlines()[0]
+    assert first.startswith(entry.exercise), message
+    if entry.output is not None:
+        assert failure.output == entry.output, message
+        assert entry.output in first, message
+    assert failure.mistake == entry.mistake, message
+    assert "Traceback" not in message
+    assert not any(code in message for code in SOLUTION_CODE), message
+    assert len(message.splitlines()) <= 8, message
+    out = capsys.readouterr()
+    assert out.err == "" and out.out == ""
+
+
+def test_not_started_is_its_own_failure():
+    entry = next(e for e in WRONG if e.mistake == "not_started")
+    with pytest.raises(NotDoneYet, match="not done yet"):
+        check_for(entry)(entry.fn)
+
+
+def test_worst_entry_is_shown_with_reading_scale():
+    from corpus.layers import lin_bwd_mean_dW
+
+    with pytest.raises(AssertionError) as info:
+        checks.check_linear_backward(lin_bwd_mean_dW)
+    message = str(info.value)
+    assert "worst entry dW[" in message
+    assert "expected" in message and "got" in message
+    assert "relative error" in message and ": wrong)" in message
+    assert "1/N" in message and "N = 4" in message

@@ -1,0 +1,279 @@
+"""A second, mechanical held-out evaluation: single-point mutants of right answers.
+
+Every right answer named in BASES is mutated one AST node at a time (an operator flipped, a
+term dropped, a transpose removed, an axis changed, a constant doubled, return values
+swapped, ...). A mutant that still computes the same outputs on independent inputs is
+equivalent and skipped; every other mutant is a bug no one wrote by hand, and the check must
+reject it. We also measure how often the failure names the output that really differs
+(judged on the independent inputs, not by the check) and how often it names some mistake.
+Run with -s for the numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import importlib
+import inspect
+import io
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from corpus._mark import REGISTRY  # noqa: E402
+
+from course import checks  # noqa: E402
+
+for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
+    importlib.import_module(f"corpus.{_m}")
+
+BASES = {
+    "neuron_backward": "neuron_textbook",
+    "numerical_gradient": "numgrad_copy_each_time",
+    "relative_error": "relerr_numpy",
+    "linear_forward": "lin_fwd_matmul",
+    "linear_backward": "lin_bwd_matmul",
+    "relu_forward": "relu_fwd_maximum",
+    "relu_backward": "relu_bwd_mult",
+    "sigmoid_forward": "sig_fwd_plain",
+    "sigmoid_backward": "sig_bwd_plain",
+    "tanh_forward": "tanh_fwd_np",
+    "tanh_backward": "tanh_bwd_plain",
+    "mse_loss": "mse_plain",
+    "softmax_cross_entropy": "sce_plain",
+    "two_layer_net": "net_inline",
+    "gradient_descent": "gd_for",
+    "sgd_step": "sgd_plain",
+    "momentum_step": "mom_plain",
+    "rmsprop_step": "rms_plain",
+    "adam_step": "adam_plain",
+    "batchnorm_forward": "bn_plain",
+    "batchnorm_backward": "bn_bwd_compact",
+    "dropout_forward": "drop_plain",
+    "dropout_backward": "drop_bwd_plain",
+}
+GENERIC_TAGS = {None, "raised", "shape", "dtype", "wrong_type", "constant_factor", "zeros"}
+
+_SWAP_OPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
+_SWAP_CALLS = {
+    "sum": "mean",
+    "mean": "sum",
+    "max": "min",
+    "min": "max",
+    "maximum": "minimum",
+    "minimum": "maximum",
+}
+_SWAP_CMP = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt}
+
+
+def _mutations(node: ast.AST) -> Iterator[ast.AST | None]:
+    """Replacements for one node (None: no change applies)."""
+    if isinstance(node, ast.BinOp):
+        if type(node.op) in _SWAP_OPS:
+            yield ast.BinOp(node.left, _SWAP_OPS[type(node.op)](), node.right)
+            yield node.left
+            yield node.right
+        if isinstance(node.op, ast.MatMult):
+            yield ast.BinOp(node.right, ast.MatMult(), node.left)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        yield node.operand
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value:
+        yield ast.Constant(node.value * 2)
+    elif isinstance(node, ast.Attribute) and node.attr == "T":
+        yield node.value
+    elif isinstance(node, ast.Attribute) and node.attr in _SWAP_CALLS:
+        yield ast.Attribute(node.value, _SWAP_CALLS[node.attr], node.ctx)
+    elif (
+        isinstance(node, ast.keyword)
+        and node.arg == "axis"
+        and isinstance(node.value, ast.Constant)
+        and node.value.value in (0, 1)
+    ):
+        yield ast.keyword("axis", ast.Constant(1 - node.value.value))
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        op = type(node.ops[0])
+        if op in _SWAP_CMP:
+            yield ast.Compare(node.left, [_SWAP_CMP[op]()], node.comparators)
+    elif (
+        isinstance(node, ast.Return)
+        and isinstance(node.value, ast.Tuple)
+        and len(node.value.elts) > 1
+    ):
+        elts = node.value.elts
+        yield ast.Return(ast.Tuple([elts[1], elts[0], *elts[2:]], ast.Load()))
+
+
+def mutants(fn) -> Iterator[tuple[str, object]]:
+    source = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(source)
+    tree.body[0].decorator_list = []
+    nodes = list(ast.walk(tree))
+    for k, node in enumerate(nodes):
+        for replacement in _mutations(node):
+            new = copy.deepcopy(tree)
+            target = list(ast.walk(new))[k]
+            _replace(new, target, copy.deepcopy(replacement))
+            ast.fix_missing_locations(new)
+            try:
+                code = compile(new, f"<mutant {fn.__name__}>", "exec")
+            except (SyntaxError, ValueError, TypeError):
+                continue
+            namespace = dict(fn.__globals__)
+            exec(code, namespace)
+            yield f"{fn.__name__}#{k}:{ast.unparse(target)[:40]!r}", namespace[fn.__name__]
+
+
+def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for name, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, name, new)
+                return
+            if isinstance(value, list) and any(v is old for v in value):
+                setattr(parent, name, [new if v is old else v for v in value])
+                return
+
+
+def _independent_cases(exercise: str):
+    """Fresh inputs (other seeds than the checks use) via the check's own case builder."""
+    spec = _spec(exercise)
+    cases = _cases(exercise)
+    return spec, [c for c in cases if not c.float32]
+
+
+def _spec(exercise: str):
+    return {
+        "neuron_backward": checks._NEURON,
+        "numerical_gradient": checks._NUMGRAD,
+        "relative_error": checks._RELERR,
+        "linear_forward": checks._LINEAR_FORWARD,
+        "linear_backward": checks._LINEAR_BACKWARD,
+        "relu_forward": checks._RELU_FORWARD,
+        "relu_backward": checks._RELU_BACKWARD,
+        "sigmoid_forward": checks._SIGMOID_FORWARD,
+        "sigmoid_backward": checks._SIGMOID_BACKWARD,
+        "tanh_forward": checks._TANH_FORWARD,
+        "tanh_backward": checks._TANH_BACKWARD,
+        "mse_loss": checks._MSE,
+        "softmax_cross_entropy": checks._SCE,
+        "two_layer_net": checks._NET,
+        "gradient_descent": checks._GD,
+        "sgd_step": checks._SGD,
+        "momentum_step": checks._MOMENTUM,
+        "rmsprop_step": checks._RMSPROP,
+        "adam_step": checks._ADAM,
+        "batchnorm_forward": checks._BN_FORWARD,
+        "batchnorm_backward": checks._BN_BACKWARD,
+        "dropout_forward": checks._DROPOUT_FORWARD,
+        "dropout_backward": checks._DROPOUT_BACKWARD,
+    }[exercise]
+
+
+def _cases(exercise: str):
+    return {
+        "neuron_backward": checks._neuron_cases,
+        "numerical_gradient": checks._numgrad_cases,
+        "relative_error": checks._relerr_cases,
+        "linear_forward": checks._linear_forward_cases,
+        "linear_backward": checks._linear_backward_cases,
+        "relu_forward": lambda: checks._forward_cases(checks.ref.relu_forward, 60000),
+        "relu_backward": lambda: checks._backward_cases(
+            checks.ref.relu_forward, checks.ref.relu_backward, 61000
+        ),
+        "sigmoid_forward": lambda: checks._forward_cases(checks.ref.sigmoid_forward, 62000),
+        "sigmoid_backward": lambda: checks._backward_cases(
+            checks.ref.sigmoid_forward, checks.ref.sigmoid_backward, 63000
+        ),
+        "tanh_forward": lambda: checks._forward_cases(checks.ref.tanh_forward, 64000),
+        "tanh_backward": lambda: checks._backward_cases(
+            checks.ref.tanh_forward, checks.ref.tanh_backward, 65000
+        ),
+        "mse_loss": checks._mse_cases,
+        "softmax_cross_entropy": checks._sce_cases,
+        "two_layer_net": checks._net_cases,
+        "gradient_descent": checks._gd_cases,
+        "sgd_step": checks._sgd_cases,
+        "momentum_step": checks._momentum_cases,
+        "rmsprop_step": checks._rmsprop_cases,
+        "adam_step": checks._adam_cases,
+        "batchnorm_forward": checks._bn_forward_cases,
+        "batchnorm_backward": checks._bn_backward_cases,
+        "dropout_forward": checks._dropout_forward_cases,
+        "dropout_backward": checks._dropout_backward_cases,
+    }[exercise]()
+
+
+def _truth(exercise: str, fn) -> tuple[str, str | None]:
+    """('equivalent' | 'raises' | 'wrong', first differing output or mutated input)."""
+    from course._diagnose import _unpack, call_learner, close
+
+    spec, cases = _independent_cases(exercise)
+    order = spec.check_order or range(len(spec.outputs))
+    for case in cases:
+        try:
+            result, mutated = call_learner(spec, fn, case)
+        except AssertionError:
+            return "raises", None
+        if mutated:
+            return "wrong", mutated[0]
+        try:
+            got = _unpack(spec, case, result)
+        except AssertionError as exc:
+            return "wrong", getattr(exc, "output", None)
+        for i in order:
+            try:
+                same = close(got[i], case.expected[i], tol=1e-7, floor=1e-6)
+            except Exception:  # noqa: BLE001
+                same = False
+            if not same:
+                return "wrong", spec.outputs[i].name
+    return "equivalent", None
+
+
+def test_mutants_are_rejected_and_explained():
+    entries = {e.fn.__name__: e for e in REGISTRY if e.fn.__module__.startswith("corpus.")}
+    total = killed = out_ok = out_total = tagged = 0
+    missed, misnamed = [], []
+    for exercise, base in BASES.items():
+        check = getattr(checks, f"check_{exercise}")
+        for label, mutant in mutants(entries[base].fn):
+            with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+                kind, truth = _truth(exercise, mutant)
+                if kind == "equivalent":
+                    continue
+                total += 1
+                try:
+                    check(mutant)
+                    failure = None
+                except AssertionError as exc:
+                    failure = exc
+            if failure is None:
+                missed.append(f"{exercise} {label}")
+                continue
+            killed += 1
+            tagged += getattr(failure, "mistake", None) not in GENERIC_TAGS
+            if kind == "wrong" and truth is not None:
+                out_total += 1
+                if getattr(failure, "output", None) == truth:
+                    out_ok += 1
+                else:
+                    misnamed.append(
+                        f"{exercise} {label}: truth {truth}, named "
+                        f"{getattr(failure, 'output', None)}"
+                    )
+    print(
+        f"\nmutants: {total} non-equivalent, {killed} rejected ({killed / total:.0%}); "
+        f"wrong output named {out_ok}/{out_total} ({out_ok / out_total:.0%}); "
+        f"a specific mistake named for {tagged}/{killed} ({tagged / killed:.0%})"
+    )
+    for line in missed + misnamed:
+        print("  ", line)
+    assert total >= 150
+    assert not missed
+    assert out_ok / out_total >= 0.90
