@@ -20,6 +20,7 @@ learner's code runs.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import itertools
 import math
@@ -154,6 +155,9 @@ class Spec:
     factors: Callable[[Case, str], list[tuple[float, str, str]]] | None = None
     mutation_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
     unpack: Callable[[Spec, Case, Any], tuple[Any, ...]] | None = None
+    # outputs that are state carried to the next step (v, m, cache): when w is wrong and a
+    # state output is wrong too, the state is named as the root cause
+    state: tuple[str, ...] = ()
 
 
 # --- Small helpers -----------------------------------------------------------------------------
@@ -264,6 +268,153 @@ def _learner_line(exc: BaseException, fn: Callable[..., Any]) -> str:
     return f"{where}: {line}" if line else where
 
 
+def _learner_tb(exc: BaseException, fn: Callable[..., Any]) -> Any:
+    """The traceback entry of the deepest frame of the learner's own code, or None."""
+    code = getattr(fn, "__code__", None)
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        fname = tb.tb_frame.f_code.co_filename
+        if (code is not None and fname == code.co_filename) or (
+            code is None and not fname.startswith(_COURSE_DIR)
+        ):
+            found = tb
+        tb = tb.tb_next
+    return found
+
+
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    shape = getattr(value, "shape", None)
+    return tuple(shape) if isinstance(shape, tuple) else None
+
+
+def _eval_node(node: ast.expr, env: dict[str, Any]) -> Any:
+    code = compile(ast.Expression(body=node), "<learner>", "eval")
+    with quiet():
+        return eval(code, env)  # noqa: S307 - re-evaluates the learner's own expression
+
+
+def _binop_diagnosis(node: ast.BinOp, left: Any, right: Any) -> tuple[str, str | None, str]:
+    """'dout @ W fails: dout is (4, 5), W is (3, 5)' and, if recognised, the mistake."""
+    a_txt, b_txt = ast.unparse(node.left), ast.unparse(node.right)
+    sa, sb = _shape_of(left), _shape_of(right)
+    op = ast.unparse(node).strip()
+    if sa is None or sb is None:
+        return f"{op} fails", None, ""
+    fmt = _shape_fmt
+    head = f"{op} fails: {a_txt} is {fmt(sa)}, {b_txt} is {fmt(sb)}"
+    if isinstance(node.op, ast.MatMult) and len(sa) == 2 and len(sb) == 2 and sa[1] != sb[0]:
+
+        def transposed(txt: str) -> str:
+            if txt.endswith(".T"):
+                return (
+                    f"{txt} is transposed but should not be: use {txt[:-2]} as it is "
+                    f"(the shapes of a matrix product must meet in the middle)."
+                )
+            return (
+                f"you need {txt} transposed here: the inner sizes of a matrix product "
+                "must match, (a, k) @ (k, b)."
+            )
+
+        if sa[1] == sb[1]:
+            return head, "transposed", transposed(b_txt)
+        if sa[0] == sb[0]:
+            return head, "transposed", transposed(a_txt)
+        if sa[0] == sb[1]:
+            return (
+                head,
+                "transposed",
+                (
+                    f"the factors are in the wrong order: {b_txt} {fmt(sb)} times {a_txt} "
+                    f"{fmt(sa)} would line up."
+                ),
+            )
+    if isinstance(node.op, ast.Mult) and len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
+        return (
+            head,
+            "elementwise_product",
+            (
+                f"{op} multiplies entry by entry (elementwise); {a_txt} {fmt(sa)} and "
+                f"{b_txt} {fmt(sb)} need a matrix product, @."
+            ),
+        )
+    return head, None, ""
+
+
+def _shape_fmt(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _crash_analysis(
+    spec: Spec, fn: Callable[..., Any], exc: BaseException
+) -> tuple[str | None, str, str | None, str]:
+    """Which output the crashing line computes, which operation fails and why.
+
+    Returns (output name or None, what failed, mistake tag or None, hint)."""
+    tb = _learner_tb(exc, fn)
+    if tb is None:
+        return None, "", None, ""
+    frame = tb.tb_frame
+    try:
+        import linecache
+
+        lines = linecache.getline(frame.f_code.co_filename, tb.tb_lineno).strip()
+        stmt = ast.parse(lines).body[0]
+    except (SyntaxError, IndexError, ValueError):
+        return None, "", None, ""
+    env = dict(frame.f_globals) | dict(frame.f_locals)
+    names = [o.name for o in spec.outputs]
+    own = frame.f_code is getattr(fn, "__code__", None)
+    # (expression, what it computes) candidates, in order
+    parts: list[tuple[ast.expr, str | None]] = []
+    if isinstance(stmt, ast.Return) and stmt.value is not None:
+        if isinstance(stmt.value, ast.Tuple) and len(stmt.value.elts) == len(names) and own:
+            parts = list(zip(stmt.value.elts, names, strict=True))
+        else:
+            parts = [(stmt.value, names[0] if own and len(names) == 1 else None)]
+    elif isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign) and stmt.value is not None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        tgt = targets[0]
+        if (
+            isinstance(tgt, ast.Tuple)
+            and isinstance(stmt.value, ast.Tuple)
+            and len(tgt.elts) == len(stmt.value.elts)
+        ):
+            parts = [(v, ast.unparse(t)) for t, v in zip(tgt.elts, stmt.value.elts, strict=True)]
+        else:
+            parts = [(stmt.value, ast.unparse(tgt))]
+    elif isinstance(stmt, ast.Expr):
+        parts = [(stmt.value, None)]
+    for expr, target in parts:
+        try:
+            _eval_node(expr, env)
+        except Exception:  # noqa: BLE001 - this is the part that fails
+            pass
+        else:
+            continue
+        what, tag, hint = "", None, ""
+        # innermost failing binary operation whose operands both evaluate
+        binops = [n for n in ast.walk(expr) if isinstance(n, ast.BinOp)]
+        for node in reversed(binops):
+            try:
+                left, right = _eval_node(node.left, env), _eval_node(node.right, env)
+            except Exception:  # noqa: BLE001
+                continue
+            try:
+                _eval_node(node, env)
+            except Exception:  # noqa: BLE001
+                what, tag, hint = _binop_diagnosis(node, left, right)
+                break
+        output = None
+        if target is not None:
+            target = target.replace("'", '"')
+            output = next(
+                (n for n in names if n == target),
+                next((n for n in names if n.lower() == target.lower()), None),
+            )
+        return output or target, what, tag, hint
+    return None, "", None, ""
+
+
 def _shape_hint(message: str) -> str:
     text = message.lower()
     if any(s in text for s in ("matmul", "not aligned", "broadcast", "shape", "dimension")):
@@ -295,14 +446,29 @@ def call_learner(spec: Spec, fn: Callable[..., Any], case: Case) -> tuple[Any, l
     except Exception as exc:  # noqa: BLE001 - any learner error becomes a readable failure
         where = _learner_line(exc, fn)
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        try:
+            target, what, tag, hint = _crash_analysis(spec, fn, exc)
+        except Exception:  # noqa: BLE001 - the analysis is best effort
+            target, what, tag, hint = None, "", None, ""
+        if len(msg) > 110:
+            msg = msg[:100].rstrip() + " ..."
+        output = target if target in [o.name for o in spec.outputs] else None
+        if target is not None:
+            head = f"{spec.name} raised {type(exc).__name__} while computing {target}"
+            head += f": {what}." if what else (f": {msg}" if msg else ".")
+        else:
+            head = f"{spec.name} raised {type(exc).__name__}" + (f": {msg}" if msg else "")
+            if what:
+                head += f"\n    {what}."
         raise CheckFailure(
-            f"{spec.name} raised {type(exc).__name__}"
-            + (f": {msg}" if msg else "")
+            head
             + (f"\n    at {where}" if where else "")
+            + (f"\n    Likely mistake: {_sentence(hint)}" if hint else "")
             + f"\n    (called with {case.label()})"
-            + _shape_hint(msg),
+            + ("" if hint else _shape_hint(msg)),
             exercise=spec.name,
-            mistake="raised",
+            output=output,
+            mistake=tag or "raised",
         ) from None
     mutated = []
     all_args = dict(zip(case.args, args, strict=True)) | kwargs
@@ -430,6 +596,9 @@ def _factor(
     for value, tag, text in factors:
         if abs(c - value) <= 1e-6 * max(1.0, abs(value)):
             return tag, text
+    if g.size < 3 or np.count_nonzero(e) < 3:
+        # two single numbers always differ by some factor: saying so would tell nothing
+        return None
     return "constant_factor", (
         f"{name} is exactly {c:.4g} times the expected value everywhere: the structure is right "
         "but a constant factor is off."
@@ -610,6 +779,15 @@ def _shape_problem(out: Output, got: Any, expected: Any, case: Case) -> Problem 
         src = case.args.get(out.reduced_from, case.extra.get(out.reduced_from))
         if src is not None and np.ndim(src) == 2:
             n, k = np.shape(src)
+            if g.shape == (n, k):
+                return Problem(
+                    name,
+                    head,
+                    [f"That is one row per example (N = {n}): nothing was summed."],
+                    tag="reduction_axis",
+                    hint=f"{name} collects {out.reduced_from} over the batch: sum it "
+                    "over axis 0, the batch axis (not summed over the batch at all here).",
+                )
             if g.shape in ((n,), (), (1, k), (n, 1)):
                 what = {
                     (n,): f"one value per example (N = {n}): you summed over the wrong axis",
@@ -668,6 +846,15 @@ def _dtype_problem(out: Output, got: Any, case: Case) -> Problem | None:
         )
     if g.dtype.kind != "f":
         return Problem(name, f"{name} has dtype {g.dtype}; it should be float64.", tag="dtype")
+    if case.float32 and g.dtype != np.float32:
+        return Problem(
+            name,
+            f"{name} has dtype {g.dtype} for float32 inputs; it should stay float32.",
+            hint="Something upcasts to float64: a new array made with np.zeros(shape), "
+            "np.ones(shape) or np.eye, an astype(float), or a float64 constant array. Give new "
+            "arrays the input's dtype (zeros_like, ones_like, dtype=x.dtype).",
+            tag="dtype",
+        )
     if not case.float32 and g.dtype != np.float64:
         return Problem(
             name,
@@ -970,8 +1157,28 @@ def evaluate(
         return _mutation_failure(spec, case, mutated, ok if not problems else []), math.inf
     if problems:
         first = next(i for i in order if i in problems)
-        return _failure(spec, case, problems[first], ok), math.inf
+        problem = problems[first]
+        names = [o.name for o in spec.outputs]
+        if names[first] not in spec.state:
+            root = next((i for i in order if i in problems and names[i] in spec.state), None)
+            if root is not None:
+                problem = _root_cause(problems[root], problem)
+        return _failure(spec, case, problem, ok), math.inf
     return None, worst
+
+
+def _root_cause(state: Problem, result: Problem) -> Problem:
+    """The state (v, m, cache) is wrong, and the weights only because they are computed
+    from it: report the state, mention the weights."""
+    s, w = state.output, result.output
+    head = state.headline.rstrip(".")
+    return Problem(
+        s,
+        f"{head}; so {w} is wrong too ({w} is computed from {s}).",
+        state.details,
+        tag=state.tag if state.tag is not None else result.tag,
+        hint=state.hint or result.hint,
+    )
 
 
 def _mutation_failure(spec: Spec, case: Case, mutated: list[str], ok: list[str]) -> CheckFailure:

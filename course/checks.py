@@ -103,12 +103,19 @@ def _vjp(
 
 
 def _f32_case(args: dict[str, np.ndarray], expected: Sequence[Any], **kw: Any) -> Case:
-    """The same test in float32: looser tolerance, float32 or float64 output accepted."""
+    """The same test in float32: looser tolerance; arrays must come back float32."""
     args32 = {
         k: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
         for k, v in args.items()
     }
-    scale = max(float(np.max(np.abs(e))) for e in expected if np.size(e)) or 1.0
+    scale = (
+        max(
+            float(np.max(np.abs(np.asarray(e, dtype=np.float64))))
+            for e in expected
+            if e is not None and np.size(e)
+        )
+        or 1.0
+    )
     return Case(
         args32,
         tuple(expected),
@@ -179,6 +186,28 @@ _NEURON = Spec(
             predict=_neuron_pred("s_plus"),
         ),
         Mistake(
+            "sigmoid_derivative",
+            "the sigmoid's derivative is evaluated at x; it belongs at z = w*x + b, the "
+            "sigmoid's input: s = sigmoid(z), then s (1 - s).",
+            predict=lambda c: (
+                lambda s: (c.args["w"] * s * (1 - s), c.args["x"] * s * (1 - s), s * (1 - s))
+            )(float(_sig(c.args["x"]))),
+        ),
+        Mistake(
+            "chain_rule",
+            "dx misses the factor w: z = w*x + b, so dz/dx = w, and the chain rule "
+            "multiplies every link: dx = w times sigmoid'(z).",
+            predict=lambda c: (c.expected[2], None, None),
+            only=("dx",),
+        ),
+        Mistake(
+            "chain_rule",
+            "dw misses the factor x: z = w*x + b, so dz/dw = x, and the chain rule "
+            "multiplies every link: dw = x times sigmoid'(z).",
+            predict=lambda c: (None, c.expected[2], None),
+            only=("dw",),
+        ),
+        Mistake(
             "output_for_input",
             "you used z (the sigmoid's input) where s = sigmoid(z), its "
             "output, was needed: the derivative is s (1 - s), not z (1 - z).",
@@ -243,6 +272,15 @@ def _one_sided(c: Case, direction: int) -> tuple[np.ndarray]:
     return (grad,)
 
 
+def _rows_constant(c: Case, got: Any) -> bool:
+    x, g = c.args["x"], np.asarray(got, dtype=np.float64)
+    if x.ndim != 2 or g.shape != x.shape or x.shape[1] < 2:
+        return False
+    return bool(np.allclose(g, g[:, :1], rtol=1e-6, atol=1e-12)) and not np.allclose(
+        g, c.expected[0], rtol=1e-4
+    )
+
+
 _NUMGRAD = Spec(
     "numerical_gradient",
     (Output("grad", like="x"),),
@@ -260,6 +298,13 @@ _NUMGRAD = Spec(
             "(f(x) - f(x - h)) / h. Centered differences, comparing f(x + h) with f(x - h), "
             "are far more accurate: their error shrinks like h^2 instead of h.",
             predict=lambda c: _one_sided(c, -1),
+        ),
+        Mistake(
+            "whole_rows",
+            "each row of grad holds one repeated value: it looks as if you perturbed a "
+            "whole row of x at once. Perturb one entry at a time, looping over every index "
+            "of x (np.ndindex(x.shape) gives them all, for any number of axes).",
+            detect=lambda c, got: _rows_constant(c, got[0]),
         ),
     ],
     single=True,
@@ -369,6 +414,32 @@ _RELERR = Spec(
                     np.max(
                         (c.args["a"] - c.args["b"])
                         / np.maximum(1e-8, np.abs(c.args["a"]) + np.abs(c.args["b"]))
+                    )
+                ),
+            ),
+        ),
+        Mistake(
+            "no_abs",
+            "the denominator needs absolute values, |a| + |b|: without them, entries of "
+            "opposite sign (or both negative) divide by almost nothing.",
+            predict=lambda c: (
+                float(
+                    np.max(
+                        np.abs(c.args["a"] - c.args["b"])
+                        / np.maximum(1e-8, c.args["a"] + c.args["b"])
+                    )
+                ),
+            ),
+        ),
+        Mistake(
+            "wrong_denominator",
+            "the denominator is max(|a|, |b|); this course's relative error divides by "
+            "the sum |a| + |b| (kept at least 1e-8).",
+            predict=lambda c: (
+                float(
+                    np.max(
+                        np.abs(c.args["a"] - c.args["b"])
+                        / np.maximum(1e-8, np.maximum(np.abs(c.args["a"]), np.abs(c.args["b"])))
                     )
                 ),
             ),
@@ -489,6 +560,19 @@ def _dout_ones(backward: Callable[..., Any]) -> Callable[[Case], Any]:
     return predict
 
 
+def _proportional_extra(got: Any, expected: np.ndarray, base: np.ndarray) -> bool:
+    """got == expected + c * base for some constant c != 0."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if g.shape != base.shape:
+        return False
+    diff = g - expected
+    c = float(np.vdot(diff, base) / np.vdot(base, base))
+    return abs(c) > 1e-8 and bool(np.allclose(diff, c * base, rtol=1e-5, atol=1e-9))
+
+
 _DOUT_IGNORED = (
     "{name} does not depend on dout the way it should: it looks as if dout were "
     "all ones. The upstream gradient dout carries the loss's sensitivity to this "
@@ -498,7 +582,17 @@ _DOUT_IGNORED = (
 _LINEAR_BACKWARD = Spec(
     "linear_backward",
     (Output("dx", like="x"), Output("dW", like="W"), Output("db", like="b", reduced_from="dout")),
-    [Mistake("dout_ignored", _DOUT_IGNORED, predict=_dout_ones(ref.linear_backward))],
+    [
+        Mistake("dout_ignored", _DOUT_IGNORED, predict=_dout_ones(ref.linear_backward)),
+        Mistake(
+            "extra_term",
+            "dW has an extra term proportional to W (like an L2 regularisation term). "
+            "The layer's backward gives only the gradient of its output; regularisation "
+            "belongs to the loss.",
+            detect=lambda c, got: _proportional_extra(got[1], c.expected[1], c.args["W"]),
+            only=("dW",),
+        ),
+    ],
     factors=lambda c, name: [
         (
             1.0 / c.sizes["N"],
@@ -567,6 +661,21 @@ def _is_leaky(c: Case, got: Sequence[Any]) -> bool:
     return bool(np.allclose(ratio, ratio[0]) and 0 < ratio[0] < 1)
 
 
+def _is_reduction(x: np.ndarray, got: Any) -> bool:
+    """got is x reduced by max (or max with 0) over an axis or over everything."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if g.shape == x.shape:
+        return False
+    for axis in (None, *range(x.ndim)):
+        for r in (np.max(x, axis=axis), np.maximum(np.max(x, axis=axis), 0)):
+            if np.shape(r) == g.shape and np.allclose(g, r):
+                return True
+    return False
+
+
 _RELU_FORWARD = Spec(
     "relu_forward",
     (Output("out", like="x"),),
@@ -599,6 +708,19 @@ _RELU_FORWARD = Spec(
             "that is the absolute value |x|; ReLU sets negative entries to 0.",
             predict=_elementwise(np.abs),
         ),
+        Mistake(
+            "np_max",
+            "np.max reduces: it returns the largest entries along an axis, so the shape "
+            "collapses. ReLU compares every entry with 0 on its own: use np.maximum, the "
+            "elementwise maximum.",
+            detect=lambda c, got: _is_reduction(c.args["x"], got[0]),
+        ),
+        Mistake(
+            "clipped",
+            "the output is clipped at 1 (values above 1 are capped); ReLU has no upper "
+            "limit: it keeps x wherever x > 0.",
+            predict=_elementwise(lambda x: np.clip(x, 0, 1)),
+        ),
     ],
     single=True,
     compared_with=REFERENCE,
@@ -624,15 +746,21 @@ _RELU_BACKWARD = Spec(
         ),
         Mistake(
             "times_input",
-            "you multiplied dout by x (or by relu(x)); ReLU's local "
-            "derivative is 1 where x > 0 and 0 elsewhere, not x.",
+            "you multiplied dout by x itself; ReLU's local derivative is the 0/1 mask "
+            "(x > 0): 1 where x > 0 and 0 elsewhere, whatever the size of x.",
             predict=lambda c: (c.args["dout"] * c.args["x"],),
         ),
         Mistake(
             "times_input",
-            "you multiplied dout by relu(x); ReLU's local derivative is 1 "
-            "where x > 0 and 0 elsewhere, not the output.",
+            "you multiplied dout by x where x > 0 (that is, by relu(x)); ReLU's local "
+            "derivative is the 0/1 mask (x > 0), not x: 1 where x > 0, 0 elsewhere.",
             predict=lambda c: (c.args["dout"] * np.maximum(c.args["x"], 0),),
+        ),
+        Mistake(
+            "swapped_arguments",
+            "dout and x seem to be swapped: the arguments come in the order (dout, x); "
+            "the mask comes from x, the forward input, and the values from dout.",
+            predict=lambda c: (c.args["x"] * (c.args["dout"] > 0),),
         ),
         Mistake(
             "inverted_mask",
@@ -676,6 +804,18 @@ _SIGMOID_FORWARD = Spec(
             "wrong_function",
             "that is tanh(x); the sigmoid is 1 / (1 + e^-x) and lies in (0, 1).",
             predict=_elementwise(np.tanh),
+        ),
+        Mistake(
+            "precedence",
+            "out is 1 + e^-x: writing 1 / 1 + ... divides 1 by 1 first (operator "
+            "precedence). Put the whole denominator, 1 + e^-x, in parentheses.",
+            predict=_elementwise(lambda x: 1 + np.exp(-x)),
+        ),
+        Mistake(
+            "precedence",
+            "out is 1 + e^x: writing 1 / 1 + ... divides 1 by 1 first (operator "
+            "precedence), and the exponent needs a minus sign: 1 / (1 + e^-x).",
+            predict=_elementwise(lambda x: 1 + np.exp(x)),
         ),
         Mistake(
             "wrong_function",
@@ -771,6 +911,12 @@ _TANH_FORWARD = Spec(
             "the result has the wrong sign: tanh(x) is positive for x > 0.",
             predict=_elementwise(lambda x: -np.tanh(x)),
         ),
+        Mistake(
+            "sign",
+            "negative inputs lose their sign (as if you computed tanh(|x|)): tanh is odd, "
+            "tanh(-x) = -tanh(x), so out is negative wherever x is.",
+            predict=_elementwise(lambda x: np.tanh(np.abs(x))),
+        ),
     ],
     single=True,
     compared_with=REFERENCE,
@@ -835,6 +981,12 @@ _TANH_BACKWARD = Spec(
             "t (1 - t) is the sigmoid's derivative pattern; tanh's is 1 - t^2.",
             predict=_tanh_local("s(1-s)"),
         ),
+        Mistake(
+            "tanh_derivative",
+            "that is the sigmoid's derivative, s (1 - s) with s = sigmoid(x); tanh's "
+            "derivative is 1 - t^2 with t = tanh(x).",
+            predict=lambda c: (c.args["dout"] * _sig(c.args["x"]) * (1 - _sig(c.args["x"])),),
+        ),
     ],
     single=True,
 )
@@ -860,6 +1012,15 @@ def _mse_cases() -> tuple[Case, ...]:
         loss, _ = ref_losses.mse_loss(pred, target)
         dpred = numerical_gradient(lambda p, t=target: ref_losses.mse_loss(p, t)[0], pred.copy())
         cases.append(Case({"pred": pred, "target": target}, (loss, dpred), sizes={"N": n, "D": d}))
+    r = _rng(1209)
+    pred, target = r.normal(size=(5, 3)), r.normal(size=(5, 3))
+    cases.append(
+        _f32_case(
+            {"pred": pred, "target": target},
+            ref_losses.mse_loss(pred, target),
+            sizes={"N": 5, "D": 3},
+        )
+    )
     return tuple(cases)
 
 
@@ -969,6 +1130,15 @@ def _sce_cases() -> tuple[Case, ...]:
             tol=1e-6,
         )
     )
+    r = _rng(1309)
+    logits, labels = r.normal(scale=2.0, size=(5, 4)), r.integers(0, 4, size=5)
+    cases.append(
+        _f32_case(
+            {"logits": logits, "labels": labels},
+            ref_losses.softmax_cross_entropy(logits, labels),
+            sizes={"N": 5, "C": 4},
+        )
+    )
     return tuple(cases)
 
 
@@ -992,6 +1162,19 @@ def _sce_pred(kind: str) -> Callable[[Case], tuple[Any, Any]]:
             return None, p / n
         if kind == "columns":
             return float(-np.mean(np.log(p[:, y]))), None
+        if kind == "columns_sum":
+            return float(-np.sum(np.log(p[:, y])) / n), None
+        if kind == "no_log":
+            return float(-np.mean(p[rows, y])), None
+        if kind == "all_classes":
+            return float(-np.sum(np.log(p)) / n), None
+        if kind == "all_classes_mean":
+            return float(-np.mean(np.log(p))), None
+        if kind in ("global", "global_rowmax"):
+            shift = z.max(axis=1, keepdims=True) if kind == "global_rowmax" else z.max()
+            e = np.exp(z - shift)
+            q = e / e.sum()
+            return float(-np.mean(np.log(q[rows, y]))), None
         raise ValueError(kind)
 
     return predict
@@ -1035,9 +1218,46 @@ _SCE = Spec(
         ),
         Mistake(
             "label_indexing",
-            "you picked the probabilities of column labels for every "
-            "row; each example needs one entry, its own row at its own label.",
+            "p[:, labels] picks an N x N block (every row at every label); each example "
+            "needs one entry, its own row at its own label: index the rows and the labels "
+            "together.",
             predict=_sce_pred("columns"),
+        ),
+        Mistake(
+            "label_indexing",
+            "p[:, labels] picks an N x N block (every row at every label); each example "
+            "needs one entry, its own row at its own label: index the rows and the labels "
+            "together.",
+            predict=_sce_pred("columns_sum"),
+        ),
+        Mistake(
+            "missing_log",
+            "the log is missing: cross-entropy averages -log p[label], not -p[label].",
+            predict=_sce_pred("no_log"),
+        ),
+        Mistake(
+            "label_indexing",
+            "the loss adds up the log-probabilities of all classes; cross-entropy takes "
+            "only each example's true class, -log p[label], and averages over the batch.",
+            predict=_sce_pred("all_classes"),
+        ),
+        Mistake(
+            "label_indexing",
+            "the loss averages the log-probabilities of all classes; cross-entropy takes "
+            "only each example's true class, -log p[label], and averages over the batch.",
+            predict=_sce_pred("all_classes_mean"),
+        ),
+        Mistake(
+            "reduction_axis",
+            "the softmax denominator sums over all N*C entries (no axis given); each row, "
+            "one example, is normalised on its own: sum over axis 1, the classes.",
+            predict=_sce_pred("global"),
+        ),
+        Mistake(
+            "reduction_axis",
+            "the softmax denominator sums over all N*C entries (no axis given); each row, "
+            "one example, is normalised on its own: sum over axis 1, the classes.",
+            predict=_sce_pred("global_rowmax"),
         ),
     ],
 )
@@ -1106,10 +1326,14 @@ def _net_cases() -> tuple[Case, ...]:
                 },
             )
         )
+    first = cases[0]
+    cases.append(_f32_case(first.args, first.expected, sizes=first.sizes, extra=first.extra))
     return tuple(cases)
 
 
-def _net_pred(*, mask: bool = True, onehot: bool = True) -> Callable[[Case], tuple[Any, ...]]:
+def _net_pred(
+    *, mask: bool = True, onehot: bool = True, times_h: bool = False, w2_pre: bool = False
+) -> Callable[[Case], tuple[Any, ...]]:
     def predict(c: Case) -> tuple[Any, ...]:
         a = c.args
         n = a["x"].shape[0]
@@ -1121,9 +1345,14 @@ def _net_pred(*, mask: bool = True, onehot: bool = True) -> Callable[[Case], tup
             ds[np.arange(n), a["labels"]] -= 1
         ds /= n
         dh = ds @ a["W2"].T
-        if mask:
+        if times_h:
+            dh = dh * h
+        elif mask:
             dh = dh * (pre > 0)
-        return None, a["x"].T @ dh, dh.sum(0), h.T @ ds, ds.sum(0)
+        dw2 = (pre if w2_pre else h).T @ ds
+        if w2_pre:
+            return None, None, None, dw2, None
+        return None, a["x"].T @ dh, dh.sum(0), dw2, ds.sum(0)
 
     return predict
 
@@ -1207,6 +1436,18 @@ _NET = Spec(
             "1 at each example's true class, then divided by N.",
             predict=_net_pred(onehot=False),
         ),
+        Mistake(
+            "relu_backward_times_h",
+            "ReLU's backward step multiplies by h, the hidden activation; it multiplies by "
+            "the 0/1 mask of where the pre-activation x W1 + b1 is > 0.",
+            predict=_net_pred(times_h=True),
+        ),
+        Mistake(
+            "pre_activation",
+            'grads["W2"] is built from the pre-activation x W1 + b1; the second layer\'s '
+            "input is h = relu(x W1 + b1), the hidden activation after the ReLU.",
+            predict=_net_pred(w2_pre=True),
+        ),
     ],
     unpack=_net_unpack,
 )
@@ -1274,6 +1515,18 @@ def _gd_cases() -> tuple[Case, ...]:
                 sizes={"steps": steps},
             )
         )
+    # float32: w0 and the gradients are float32, so w stays float32
+    lg64 = _quadratic((3,), 1509)
+
+    def lg32(w: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, g = lg64(w)
+        return loss, g.astype(np.float32)
+
+    w0 = _rng(1519).normal(size=3)
+    w, losses = _descend(lg64, w0.astype(np.float32), 0.1, 4)
+    case = _f32_case({"loss_and_grad": lg32, "w0": w0, "lr": 0.1, "steps": 4}, (w, losses))
+    case.sizes = {"steps": 4}
+    cases.append(case)
     return tuple(cases)
 
 
@@ -1293,8 +1546,27 @@ _GD = Spec(
         ),
         Mistake(
             "sign",
-            "w moves uphill: you added lr * dw; gradient descent subtracts it.",
+            "the sign of the step is flipped, so w moves uphill (gradient ascent): you "
+            "added lr * dw; gradient descent subtracts it.",
             predict=lambda c: _descend(*_gd_args(c), sign=-1.0),
+        ),
+        Mistake(
+            "off_by_one",
+            "w is one step short: the loop ran steps - 1 times; it must take exactly "
+            "steps steps (range(steps) counts 0 .. steps - 1).",
+            predict=lambda c: _descend(*_gd_args(c)[:3], c.args["steps"] - 1),
+        ),
+        Mistake(
+            "off_by_one",
+            "w went one step too far: the loop ran steps + 1 times; it must take exactly "
+            "steps steps.",
+            predict=lambda c: _descend(*_gd_args(c)[:3], c.args["steps"] + 1),
+        ),
+        Mistake(
+            "lr_ignored",
+            "the steps ignore the learning rate lr: each step moves by lr times the "
+            "gradient, not by the gradient itself.",
+            predict=lambda c: _descend(c.args["loss_and_grad"], c.args["w0"], 1.0, c.args["steps"]),
         ),
         Mistake(
             "not_updated",
@@ -1334,6 +1606,9 @@ def _sgd_cases() -> tuple[Case, ...]:
         r = _rng(1600 + seed)
         w, dw = r.normal(size=shape), r.normal(size=shape)
         cases.append(Case({"w": w, "dw": dw, "lr": lr}, (ref_optim.sgd_step(w, dw, lr),)))
+    r = _rng(1609)
+    w, dw = r.normal(size=(4, 2)), r.normal(size=(4, 2))
+    cases.append(_f32_case({"w": w, "dw": dw, "lr": 0.1}, (ref_optim.sgd_step(w, dw, 0.1),)))
     return tuple(cases)
 
 
@@ -1343,8 +1618,15 @@ _SGD = Spec(
     [
         Mistake(
             "sign",
-            "w moves uphill: you added lr * dw; a descent step subtracts it.",
+            "the sign of the step is flipped, so w moves uphill: you added lr * dw; a "
+            "descent step subtracts it.",
             predict=lambda c: (c.args["w"] + c.args["lr"] * c.args["dw"],),
+        ),
+        Mistake(
+            "wrong_input",
+            "the step uses w where the gradient dw belongs: w_new is w minus lr times the "
+            "gradient dw (w times lr would just shrink the weights).",
+            predict=lambda c: (c.args["w"] - c.args["lr"] * c.args["w"],),
         ),
         Mistake(
             "lr_ignored",
@@ -1389,6 +1671,15 @@ def _momentum_cases() -> tuple[Case, ...]:
         cases.append(
             Case(args, ref_optim.momentum_step(**args), note="first step" if zero_v else "")
         )
+    r = _rng(1709)
+    args = {
+        "w": r.normal(size=(4, 2)),
+        "dw": r.normal(size=(4, 2)),
+        "velocity": r.normal(size=(4, 2)),
+        "lr": 0.1,
+        "beta": 0.9,
+    }
+    cases.append(_f32_case(args, ref_optim.momentum_step(**args)))
     return tuple(cases)
 
 
@@ -1426,11 +1717,21 @@ _MOMENTUM = Spec(
         ),
         Mistake(
             "sign",
-            "w moves uphill: a descent step subtracts lr times the velocity.",
+            "the sign of the step is flipped, so w moves uphill: a descent step subtracts "
+            "lr times the velocity.",
             predict=lambda c: (lambda w, dw, v, lr, b: (w + lr * (b * v + dw), None))(*_mom(c)),
+        ),
+        Mistake(
+            "beta_misplaced",
+            "beta multiplies the gradient; it belongs on the old velocity: v = beta v + dw "
+            "(the velocity decays, the new gradient is added in full).",
+            predict=lambda c: (lambda w, dw, v, lr, b: (w - lr * (v + b * dw), v + b * dw))(
+                *_mom(c)
+            ),
         ),
     ],
     compared_with=REFERENCE,
+    state=("v",),
 )
 
 
@@ -1463,6 +1764,16 @@ def _rmsprop_cases() -> tuple[Case, ...]:
                 extra={"decay": kw.get("decay", 0.99), "eps": kw.get("eps", 1e-8)},
             )
         )
+    r = _rng(1809)
+    args = {
+        "w": r.normal(size=(4, 2)),
+        "dw": r.normal(size=(4, 2)),
+        "cache": r.uniform(0.1, 1.0, size=(4, 2)),
+        "lr": 0.01,
+    }
+    cases.append(
+        _f32_case(args, ref_optim.rmsprop_step(**args), extra={"decay": 0.99, "eps": 1e-8})
+    )
     return tuple(cases)
 
 
@@ -1471,8 +1782,9 @@ def _rms(
     *,
     decay: float | None = None,
     eps: float | None = None,
-    square: bool = True,
+    square: bool | str = True,
     old: bool = False,
+    sign: float = 1.0,
     swap: bool = False,
     sqrt: bool = True,
     eps_inside: bool = False,
@@ -1480,11 +1792,11 @@ def _rms(
     w, dw, cache, lr = (c.args[k] for k in ("w", "dw", "cache", "lr"))
     decay = c.extra["decay"] if decay is None else decay
     eps = c.extra["eps"] if eps is None else eps
-    g2 = dw * dw if square else np.abs(dw)
+    g2 = dw * dw if square is True else (dw if square == "plain" else np.abs(dw))
     new = (1 - decay) * cache + decay * g2 if swap else decay * cache + (1 - decay) * g2
     used = cache if old else new
     denom = (np.sqrt(used + eps) if eps_inside else np.sqrt(used) + eps) if sqrt else used + eps
-    return w - lr * dw / denom, new
+    return w - sign * lr * dw / denom, new
 
 
 _RMSPROP = Spec(
@@ -1500,6 +1812,17 @@ _RMSPROP = Spec(
             "not_squared",
             "the cache must average the squared gradient, dw^2 (not |dw| or dw).",
             predict=lambda c: _rms(c, square=False),
+        ),
+        Mistake(
+            "not_squared",
+            "the cache accumulates dw itself; it must average the squared gradient, dw^2.",
+            predict=lambda c: _rms(c, square="plain"),
+        ),
+        Mistake(
+            "sign",
+            "the sign of the step is flipped, so w moves uphill: a descent step subtracts "
+            "lr * dw / (sqrt(cache) + eps).",
+            predict=lambda c: _rms(c, sign=-1.0),
         ),
         Mistake(
             "old_state",
@@ -1533,6 +1856,7 @@ _RMSPROP = Spec(
         ),
     ],
     compared_with=REFERENCE,
+    state=("cache",),
 )
 
 
@@ -1572,20 +1896,52 @@ def _adam_cases() -> tuple[Case, ...]:
                 note="first step, t = 1" if zero else "",
             )
         )
+    r = _rng(1909)
+    args = {
+        "w": r.normal(size=(4, 2)),
+        "dw": r.normal(size=(4, 2)),
+        "m": 0.3 * r.normal(size=(4, 2)),
+        "v": r.uniform(0.01, 0.5, size=(4, 2)),
+        "t": 2,
+        "lr": 0.01,
+    }
+    cases.append(
+        _f32_case(
+            args, ref_optim.adam_step(**args), extra={"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+        )
+    )
     return tuple(cases)
 
 
 def _adam(
-    c: Case, *, t_shift: int = 0, correct: bool = True, hats: bool = False, eps_inside: bool = False
+    c: Case,
+    *,
+    t_shift: int = 0,
+    correct: bool | str = True,
+    hats: bool = False,
+    eps_inside: bool = False,
+    square: str = "square",
+    swap: str = "",
+    damp: str = "",
+    sign: float = 1.0,
 ) -> tuple[np.ndarray, ...]:
     w, dw, m, v, t, lr = (c.args[k] for k in ("w", "dw", "m", "v", "t", "lr"))
     b1, b2, eps = c.extra["beta1"], c.extra["beta2"], c.extra["eps"]
+    c1, c2 = b1, b2
+    if swap:
+        b1, b2 = b2, b1
+        if swap == "all":
+            c1, c2 = b1, b2
     t = t + t_shift
-    m1 = b1 * m + (1 - b1) * dw
-    v1 = b2 * v + (1 - b2) * dw * dw
-    mh, vh = (m1 / (1 - b1**t), v1 / (1 - b2**t)) if correct else (m1, v1)
+    g2 = {"square": dw * dw, "plain": dw, "abs": np.abs(dw)}[square]
+    m1 = b1 * m + (1.0 if "m" in damp else 1 - b1) * dw
+    v1 = b2 * v + (1.0 if "v" in damp else 1 - b2) * g2
+    if correct == "no_power":
+        mh, vh = m1 / (1 - c1), v1 / (1 - c2)
+    else:
+        mh, vh = (m1 / (1 - c1**t), v1 / (1 - c2**t)) if correct else (m1, v1)
     denom = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
-    w1 = w - lr * mh / denom
+    w1 = w - sign * lr * mh / denom
     return (w1, mh, vh) if hats else (w1, m1, v1)
 
 
@@ -1623,8 +1979,60 @@ _ADAM = Spec(
             "eps is inside the square root; it belongs outside, added to sqrt(v_hat).",
             predict=lambda c: _adam(c, eps_inside=True),
         ),
+        Mistake(
+            "not_squared",
+            "v accumulates dw itself; it must average the squared gradient, dw^2.",
+            predict=lambda c: _adam(c, square="plain"),
+        ),
+        Mistake(
+            "not_squared",
+            "v accumulates |dw|; it must average the squared gradient, dw^2.",
+            predict=lambda c: _adam(c, square="abs"),
+        ),
+        Mistake(
+            "betas_swapped",
+            "beta1 and beta2 are swapped: m (the first moment) decays with beta1, v (the "
+            "second moment) with beta2.",
+            predict=lambda c: _adam(c, swap="all"),
+        ),
+        Mistake(
+            "betas_swapped",
+            "beta1 and beta2 are swapped in the moment updates: m decays with beta1, v with beta2.",
+            predict=lambda c: _adam(c, swap="moments"),
+        ),
+        Mistake(
+            "missing_one_minus_beta",
+            "m is missing the (1 - beta1) factor: it is a running average, beta1 times m "
+            "plus (1 - beta1) times dw.",
+            predict=lambda c: _adam(c, damp="m"),
+        ),
+        Mistake(
+            "missing_one_minus_beta",
+            "v is missing the (1 - beta2) factor: it is a running average, beta2 times v "
+            "plus (1 - beta2) times dw^2.",
+            predict=lambda c: _adam(c, damp="v"),
+        ),
+        Mistake(
+            "missing_one_minus_beta",
+            "m and v are missing their (1 - beta) factors: each is a running average, "
+            "beta times the old value plus (1 - beta) times the new one.",
+            predict=lambda c: _adam(c, damp="mv"),
+        ),
+        Mistake(
+            "no_bias_correction",
+            "the bias correction divides by (1 - beta1) and (1 - beta2); it needs the power "
+            "t: (1 - beta1^t) and (1 - beta2^t).",
+            predict=lambda c: _adam(c, correct="no_power"),
+        ),
+        Mistake(
+            "sign",
+            "the sign of the step is flipped, so w moves uphill: a descent step subtracts "
+            "lr * m_hat / (sqrt(v_hat) + eps).",
+            predict=lambda c: _adam(c, sign=-1.0),
+        ),
     ],
     compared_with=REFERENCE,
+    state=("m", "v"),
 )
 
 
@@ -1663,16 +2071,28 @@ def _bn_forward_cases() -> tuple[Case, ...]:
                 extra={"eps": kw.get("eps", 1e-5)},
             )
         )
+    a = _bn_inputs(2009, 7, 3)
+    cases.append(
+        _f32_case(a, (ref.batchnorm_forward(**a),), sizes={"N": 7, "D": 3}, extra={"eps": 1e-5})
+    )
     return tuple(cases)
 
 
 def _bn_hat(
-    c: Case, *, ddof: int = 0, axis: int = 0, eps: float | None = None, eps_outside: bool = False
+    c: Case,
+    *,
+    ddof: int = 0,
+    axis: int = 0,
+    eps: float | None = None,
+    eps_outside: bool = False,
+    no_sqrt: bool = False,
 ) -> np.ndarray:
     x = c.args["x"]
     eps = c.extra["eps"] if eps is None else eps
     mu = x.mean(axis=axis, keepdims=True)
     var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    if no_sqrt:
+        return (x - mu) / (var + eps)
     return (x - mu) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
 
 
@@ -1701,6 +2121,12 @@ _BN_FORWARD = Spec(
             "eps is added to the standard deviation; it belongs inside the "
             "square root, added to the variance.",
             predict=lambda c: _bn_out(c, eps_outside=True),
+        ),
+        Mistake(
+            "missing_sqrt",
+            "you divided by the variance; normalise by the standard deviation, the square "
+            "root of (variance + eps).",
+            predict=lambda c: _bn_out(c, no_sqrt=True),
         ),
         Mistake(
             "missing_gamma_beta",
@@ -1759,7 +2185,38 @@ def _bn_backward_cases() -> tuple[Case, ...]:
                 extra={"eps": kw.get("eps", 1e-5)},
             )
         )
+    a = _bn_inputs(2109, 7, 3)
+    dout = _rng(2119).normal(size=(7, 3))
+    cases.append(
+        _f32_case(
+            {"dout": dout} | a,
+            ref.batchnorm_backward(dout, **a),
+            sizes={"N": 7, "D": 3},
+            extra={"eps": 1e-5},
+        )
+    )
     return tuple(cases)
+
+
+def _bn_staged(
+    c: Case, *, no_gamma: bool = False, var_div: int = 0, flip: str = ""
+) -> tuple[np.ndarray, None, None]:
+    """dx of batch norm in steps, with one planted change: gamma left out, the variance
+    term divided by N + var_div, or the sign of the variance ("var") or mean ("mean") term
+    flipped."""
+    dout, x, gamma = c.args["dout"], c.args["x"], c.args["gamma"]
+    n = x.shape[0]
+    xmu = x - x.mean(axis=0)
+    var = (xmu**2).mean(axis=0)
+    std = np.sqrt(var + c.extra["eps"])
+    dxhat = dout if no_gamma else dout * gamma
+    dvar = np.sum(dxhat * xmu, axis=0) * -0.5 * std**-3
+    dmu = -np.sum(dxhat, axis=0) / std
+    var_term = dvar * 2 * xmu / (n + var_div)
+    mean_term = dmu / n
+    s_var = -1.0 if flip == "var" else 1.0
+    s_mean = -1.0 if flip == "mean" else 1.0
+    return dxhat / std + s_var * var_term + s_mean * mean_term, None, None
 
 
 def _bn_back(c: Case, *, ddof: int = 0, constant: str = "") -> tuple[np.ndarray, ...]:
@@ -1816,6 +2273,30 @@ _BN_BACKWARD = Spec(
             "the biased variance, dividing by N.",
             predict=lambda c: _bn_back(c, ddof=1),
         ),
+        Mistake(
+            "unbiased_variance",
+            "the term through the variance divides by N - 1; batch normalization uses the "
+            "biased variance, dividing by N, in the backward pass too.",
+            predict=lambda c: _bn_staged(c, var_div=-1),
+        ),
+        Mistake(
+            "missing_gamma",
+            "dx is missing gamma: out = gamma * x_hat + beta, so the gradient reaching "
+            "x_hat is dout times gamma; every term of dx starts from it.",
+            predict=lambda c: _bn_staged(c, no_gamma=True),
+        ),
+        Mistake(
+            "sign",
+            "dx has a sign error in one term: the term that flows back through the "
+            "variance has the wrong sign.",
+            predict=lambda c: _bn_staged(c, flip="var"),
+        ),
+        Mistake(
+            "sign",
+            "dx has a sign error in one term: the term that flows back through the batch "
+            "mean has the wrong sign.",
+            predict=lambda c: _bn_staged(c, flip="mean"),
+        ),
         Mistake("dout_ignored", _DOUT_IGNORED, predict=_dout_ones(ref.batchnorm_backward)),
     ],
 )
@@ -1842,6 +2323,9 @@ def _dropout_forward_cases() -> tuple[Case, ...]:
         cases.append(
             Case({"x": x, "p": p, "rng": Rng(rng_seed)}, (out, mask), extra={"seed": rng_seed})
         )
+    x = _rng(2209).normal(size=(4, 6))
+    out, mask = ref.dropout_forward(x, 0.4, np.random.default_rng(2219))
+    cases.append(_f32_case({"x": x, "p": 0.4, "rng": Rng(2219)}, (out, mask), extra={"seed": 2219}))
     return tuple(cases)
 
 
@@ -1854,6 +2338,22 @@ def _kept_like_p(c: Case, got: Sequence[Any]) -> bool:
     if mask.shape != c.args["x"].shape:
         return False
     return abs(float(mask.astype(bool).mean()) - (1 - c.args["p"])) < 0.3
+
+
+def _other_mask(c: Case, got: Sequence[Any]) -> bool:
+    """out is x * m / (1 - p) for a 0/1 pattern m that is not the returned mask."""
+    try:
+        out = np.asarray(got[0], dtype=np.float64)
+        mask = np.asarray(got[1]).astype(bool)
+    except (TypeError, ValueError):
+        return False
+    x, p = c.args["x"], c.args["p"]
+    if out.shape != x.shape or mask.shape != x.shape:
+        return False
+    scaled = x / (1 - p)
+    kept = np.isclose(out, scaled, rtol=1e-5, atol=1e-12)
+    dropped = out == 0
+    return bool(np.all(kept | dropped)) and not np.array_equal(kept & ~dropped, mask)
 
 
 _DROPOUT_FORWARD = Spec(
@@ -1907,6 +2407,13 @@ _DROPOUT_FORWARD = Spec(
             "out is x / (1 - p) everywhere: the dropped entries must be 0.",
             predict=lambda c: (c.args["x"] / (1 - c.args["p"]), None),
         ),
+        Mistake(
+            "two_draws",
+            "out is not built with the mask you return: it looks like a second random "
+            "draw. Draw the random numbers once, make one mask, and use it for out too.",
+            detect=_other_mask,
+            only=("out",),
+        ),
     ],
     check_order=(1, 0),
     compared_with=REFERENCE + " (same random generator)",
@@ -1933,6 +2440,11 @@ def _dropout_backward_cases() -> tuple[Case, ...]:
             lambda x, mask=mask, p=p: x * mask / (1 - p), {"x": np.zeros(shape)}, dout, ["x"]
         )
         cases.append(Case({"dout": dout, "mask": mask, "p": p}, (dx,)))
+    r = _rng(2309)
+    dout, mask = r.normal(size=(4, 6)), r.random((4, 6)) >= 0.4
+    cases.append(
+        _f32_case({"dout": dout, "mask": mask, "p": 0.4}, (ref.dropout_backward(dout, mask, 0.4),))
+    )
     return tuple(cases)
 
 
@@ -1972,6 +2484,13 @@ _DROPOUT_BACKWARD = Spec(
             "dx ignores the mask: entries dropped in the forward pass had no "
             "effect on the output, so their gradient is 0.",
             predict=lambda c: (c.args["dout"],),
+        ),
+        Mistake(
+            "inverted_mask",
+            "dx uses the complement of the mask (the dropped entries): the gradient flows "
+            "through the kept entries, where mask is True, and is 0 where an entry was "
+            "dropped.",
+            predict=lambda c: (lambda d, m, p: (d * ~m.astype(bool) / (1 - p),))(*_drop_args(c)),
         ),
         Mistake(
             "keep_prob",
@@ -2053,6 +2572,19 @@ def check_digits_model(model: Any) -> None:
             output="scores",
             mistake="wrong_type",
         )
+    if (
+        scores.shape == (n,)
+        and scores.dtype.kind in "iuf"
+        and np.all(np.isin(scores, np.arange(10)))
+    ):
+        raise CheckFailure(
+            f"{name}: the model's output has shape {scores.shape}: one class label per "
+            f"image, as model.predict gives. It should be class scores of shape ({n}, 10): "
+            "pass the model itself, not its predict function.",
+            exercise=name,
+            output="scores",
+            mistake="predict_not_model",
+        )
     if scores.ndim != 2 or scores.shape[0] != n:
         raise CheckFailure(
             f"{name}: the model's output has shape {scores.shape}; for {n} test "
@@ -2079,6 +2611,15 @@ def check_digits_model(model: Any) -> None:
         )
     pred = scores.argmax(axis=1)
     acc = float(np.mean(pred == y_test))
+    if acc < 0.2:
+        raise CheckFailure(
+            f"{name}: accuracy {acc:.1%} on the {n} held-out test images, about chance (10 % "
+            "for 10 classes): the model looks untrained. Did you call fit on this model, the "
+            "same object you pass here, and did the loss go down?",
+            exercise=name,
+            output="accuracy",
+            mistake="untrained",
+        )
     if acc < DIGITS_TARGET:
         confusion = np.zeros((10, 10), dtype=int)
         np.add.at(confusion, (y_test, pred), 1)

@@ -226,13 +226,27 @@ def _truth(exercise: str, fn) -> tuple[str, str | None]:
             got = _unpack(spec, case, result)
         except AssertionError as exc:
             return "wrong", getattr(exc, "output", None)
+        differ = []
         for i in order:
             try:
                 same = close(got[i], case.expected[i], tol=1e-7, floor=1e-6)
             except Exception:  # noqa: BLE001
                 same = False
             if not same:
-                return "wrong", spec.outputs[i].name
+                differ.append(spec.outputs[i].name)
+        if differ:
+            # a wrong state (v, m, cache) is the root cause of a wrong w, and the check names
+            # it, unless the state holds another output's value (outputs returned swapped)
+            names = [o.name for o in spec.outputs]
+            state = [name for name in differ if name in spec.state]
+            if state and differ[0] not in spec.state:
+                k = names.index(state[0])
+                swapped = any(
+                    j != k and close(got[k], case.expected[j], tol=1e-7, floor=1e-6)
+                    for j in range(len(names))
+                )
+                return "wrong", differ[0] if swapped else state[0]
+            return "wrong", differ[0]
     return "equivalent", None
 
 

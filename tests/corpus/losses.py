@@ -84,7 +84,7 @@ def sce_plain(logits, labels):
 @right("softmax_cross_entropy")
 def sce_onehot_matrix(logits, labels):
     n, c = logits.shape
-    y = np.zeros((n, c))
+    y = np.zeros((n, c), dtype=logits.dtype)
     y[np.arange(n), labels] = 1
     shifted = logits - np.max(logits, axis=1, keepdims=True)
     logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))

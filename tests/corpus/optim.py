@@ -26,7 +26,7 @@ def mom_old_velocity(w, dw, velocity, lr, beta):
     return w - lr * velocity, beta * velocity + dw
 
 
-@wrong("momentum_step", "w", "momentum_convention")
+@wrong("momentum_step", "v", "momentum_convention")
 def mom_other_convention(w, dw, velocity, lr, beta):
     v = beta * velocity - lr * dw
     return w + v, v
@@ -45,7 +45,7 @@ def mom_velocity_inplace(w, dw, velocity, lr, beta):
     return w - lr * velocity, velocity
 
 
-@wrong("momentum_step", "w", "dampening")
+@wrong("momentum_step", "v", "dampening")
 def mom_dampened(w, dw, velocity, lr, beta):
     v = beta * velocity + (1 - beta) * dw
     return w - lr * v, v
@@ -69,7 +69,7 @@ def rms_old_cache(w, dw, cache, lr, decay=0.99, eps=1e-8):
     return w - lr * dw / (np.sqrt(cache) + eps), new_cache
 
 
-@wrong("rmsprop_step", "w", "decay_swapped")
+@wrong("rmsprop_step", "cache", "decay_swapped")
 def rms_swapped_decay(w, dw, cache, lr, decay=0.99, eps=1e-8):
     cache = (1 - decay) * cache + decay * dw**2
     return w - lr * dw / (np.sqrt(cache) + eps), cache

@@ -37,13 +37,13 @@ def momentum_old_v(w, dw, velocity, lr, beta):
     return w_next, beta * velocity + dw
 
 
-@wrong("momentum_step", "w", "momentum_convention")
+@wrong("momentum_step", "v", "momentum_convention")
 def momentum_cs231n(w, dw, velocity, lr, beta):
     v = beta * velocity - lr * dw
     return w + v, v
 
 
-@wrong("momentum_step", "w", "dampening")
+@wrong("momentum_step", "v", "dampening")
 def momentum_ema(w, dw, velocity, lr, beta):
     v = beta * velocity + (1 - beta) * dw
     return w - lr * v, v
@@ -67,7 +67,7 @@ def rmsprop_eps_inside(w, dw, cache, lr, decay=0.99, eps=1e-8):
     return w - lr * dw / np.sqrt(c + eps), c
 
 
-@wrong("rmsprop_step", "w", "not_squared")
+@wrong("rmsprop_step", "cache", "not_squared")
 def rmsprop_abs(w, dw, cache, lr, decay=0.99, eps=1e-8):
     c = decay * cache + (1 - decay) * np.abs(dw)
     return w - lr * dw / (np.sqrt(c) + eps), c
