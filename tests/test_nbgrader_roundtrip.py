@@ -280,7 +280,7 @@ def sgd_step(w, dw, lr):
     "gradient_descent": (
         '''
 def gradient_descent(loss_and_grad, w0, lr, steps):
-    w = np.array(w0, dtype=float, copy=True)
+    w = np.array(w0, copy=True)        # a copy that keeps w0's dtype (float32 stays float32)
     losses = []
     while len(losses) < steps:
         loss, dw = loss_and_grad(w)
