@@ -74,8 +74,10 @@ def _scalar(fn: str, value: Any) -> float:
 
 def _differences(
     f: Callable[[np.ndarray], float], x: np.ndarray, h: float, one_sided: bool = False
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, float]:
     """Centered differences of f at x (and forward/backward ones if asked), restoring x.
+
+    Returns (centered, forward, backward, largest |f| seen).
 
     x is perturbed in place, one entry at a time, so f sees the change through any view.
     """
@@ -83,6 +85,7 @@ def _differences(
     fwd = np.zeros(x.shape, dtype=np.float64) if one_sided else None
     bwd = np.zeros(x.shape, dtype=np.float64) if one_sided else None
     f0 = _scalar("numerical_gradient", f(x)) if one_sided else 0.0
+    f_scale = abs(f0)  # the largest |f| seen, for the noise floor of the comparison
     for idx in np.ndindex(x.shape):
         old = x[idx]
         try:
@@ -93,10 +96,11 @@ def _differences(
         finally:
             x[idx] = old
         grad[idx] = (fp - fm) / (2 * h)
+        f_scale = max(f_scale, abs(fp), abs(fm))
         if one_sided:
             fwd[idx] = (fp - f0) / h
             bwd[idx] = (f0 - fm) / h
-    return grad, fwd, bwd
+    return grad, fwd, bwd, f_scale
 
 
 def numerical_gradient(
@@ -244,15 +248,17 @@ def _compare(
     )
 
 
-def _noise_floor(numerics: list[np.ndarray]) -> float:
-    """Denominator floor for relative errors: 1e-6 of the largest numerical gradient entry.
+def _noise_floor(numerics: list[np.ndarray], f_scale: float = 0.0, h: float = 1e-5) -> float:
+    """Denominator floor for relative errors, from what finite differences can resolve.
 
-    Finite differences resolve a gradient entry only to about 1e-6..1e-10 of the overall
-    gradient's size (rounding in f, and the h^2 truncation), so an entry a million times
-    smaller than the largest one is compared in absolute rather than relative terms.
+    A centered difference carries rounding noise of about eps * |f| / h (eps = 2.2e-16 in
+    float64), plus truncation that grows with the gradient's size. Entries far below that
+    are compared in absolute terms against the floor: 1e-6 of the largest gradient entry, or
+    1e4 times the rounding noise, whichever is larger (never below 1e-8).
     """
     scale = max((float(np.max(np.abs(n))) for n in numerics if n.size), default=0.0)
-    return max(1e-8, 1e-6 * scale)
+    rounding = np.finfo(np.float64).eps * f_scale / h
+    return max(1e-8, 1e-6 * scale, 1e4 * rounding)
 
 
 def _float_warning(arrays: dict[str, np.ndarray]) -> list[str]:
@@ -324,8 +330,12 @@ def check_vjp(
     def loss(_: np.ndarray) -> float:
         return float(np.sum(np.asarray(forward(**work), dtype=np.float64) * dout))
 
-    diffs = {name: _differences(loss, work[name], h, one_sided=True) for name in wrt}
-    floor = _noise_floor([d[0] for d in diffs.values()])
+    diffs, f_scale = {}, 0.0
+    for name in wrt:
+        num, fwd, bwd, f = _differences(loss, work[name], h, one_sided=True)
+        diffs[name] = (num, fwd, bwd)
+        f_scale = max(f_scale, f)
+    floor = _noise_floor([d[0] for d in diffs.values()], f_scale, h)
     results = {name: _compare(name, grads[name], *diffs[name], floor=floor) for name in wrt}
     return GradcheckReport(results, _float_warning({k: work[k] for k in wrt}))
 
@@ -435,6 +445,7 @@ def check_network(
         return GradcheckReport({"projection": r}, warnings)
 
     measured = {}
+    f_scale = 0.0
     for name, p in named:
         val = p.value
         if sample is None or sample >= val.size:
@@ -446,6 +457,7 @@ def check_network(
         fwd = np.zeros(len(idxs))
         bwd = np.zeros(len(idxs))
         f0 = loss_at()
+        f_scale = max(f_scale, abs(f0))
         for j, idx in enumerate(map(tuple, idxs)):
             old = val[idx]
             try:
@@ -460,7 +472,7 @@ def check_network(
             bwd[j] = (f0 - fm) / h
         got = analytic[name][tuple(idxs.T)] if len(idxs) else np.zeros(0)
         measured[name] = (got, num, fwd, bwd, idxs)
-    floor = _noise_floor([m[1] for m in measured.values()])
+    floor = _noise_floor([m[1] for m in measured.values()], f_scale, h)
     results = {
         name: _compare(name, got, num, fwd, bwd, index_map=idxs, floor=floor)
         for name, (got, num, fwd, bwd, idxs) in measured.items()
