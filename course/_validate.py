@@ -46,6 +46,12 @@ def result_dtype(*arrays: np.ndarray) -> np.dtype:
 
 def floats(fn: str, **arrays: Any) -> list[np.ndarray]:
     """Convert every keyword argument with `as_float` and cast all to one dtype."""
+    values = list(arrays.values())
+    dtype = getattr(values[0], "dtype", None)
+    if (dtype == np.float64 or dtype == np.float32) and all(
+        type(a) is np.ndarray and a.dtype == dtype for a in values
+    ):
+        return values  # the common case, already right: nothing to convert
     out = [as_float(fn, name, a) for name, a in arrays.items()]
     dtype = result_dtype(*out)
     return [a if a.dtype == dtype else a.astype(dtype) for a in out]

@@ -1,7 +1,9 @@
 """Gradient descent and its faster relatives, as step functions and as optimizer objects.
 
 Step functions are pure: they return the new weights (and new optimizer state) and leave
-their inputs alone. The optimizer objects below apply them to a model's parameters.
+their inputs alone. The optimizer objects below compute the same formulas in place, into
+arrays they keep between steps: a training step then allocates nothing for the update, which
+matters once the weights are megabytes (tests/test_optim.py checks both give the same numbers).
 Conventions are PyTorch's, so the numbers match what learners meet later.
 """
 
@@ -136,7 +138,14 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter once from its gradient."""
+        name = type(self).__name__
+        val.positive_finite(name, "lr", self.lr)  # .lr may have been set since __init__
         for p, state in zip(self.params, self.state, strict=True):
+            if p.grad.shape != p.value.shape:
+                raise ValueError(
+                    f"{name}: parameter {p.name!r} has shape {p.value.shape} but its gradient "
+                    f"has shape {p.grad.shape}; they must match."
+                )
             self._update(p, state)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
@@ -150,7 +159,7 @@ class SGD(Optimizer):
     """Plain gradient descent: w <- w - lr * dw."""
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        p.value[...] = sgd_step(p.value, p.grad, self.lr)
+        p.value -= self.lr * p.grad  # sgd_step, in place
 
 
 class Momentum(Optimizer):
@@ -167,13 +176,20 @@ class Momentum(Optimizer):
         self.nesterov = nesterov
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        velocity = state.get("velocity")
-        if velocity is None:
-            velocity = np.zeros_like(p.value)
-        w_new, state["velocity"] = momentum_step(p.value, p.grad, velocity, self.lr, self.beta)
-        if self.nesterov:
-            w_new = sgd_step(p.value, p.grad + self.beta * state["velocity"], self.lr)
-        p.value[...] = w_new
+        # momentum_step's formulas, computed in place (no new arrays per step)
+        if "velocity" not in state:
+            state["velocity"] = np.zeros_like(p.value)
+            state["buf"] = np.empty_like(p.value)
+        w, dw, velocity, buf = p.value, p.grad, state["velocity"], state["buf"]
+        velocity *= self.beta  # v = beta v + dw
+        velocity += dw
+        if self.nesterov:  # w -= lr (dw + beta v)
+            np.multiply(velocity, self.beta, out=buf)
+            buf += dw
+            buf *= self.lr
+        else:  # w -= lr v
+            np.multiply(velocity, self.lr, out=buf)
+        w -= buf
 
 
 class RMSProp(Optimizer):
@@ -183,15 +199,24 @@ class RMSProp(Optimizer):
         self, params: Iterable[Parameter], lr: float, decay: float = 0.99, eps: float = 1e-8
     ) -> None:
         super().__init__(params, lr)
-        self.decay, self.eps = decay, eps
+        self.decay = val.probability("RMSProp", "decay", decay)
+        self.eps = val.positive_finite("RMSProp", "eps", eps)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        cache = state.get("cache")
-        if cache is None:
-            cache = np.zeros_like(p.value)
-        p.value[...], state["cache"] = rmsprop_step(
-            p.value, p.grad, cache, self.lr, self.decay, self.eps
-        )
+        # rmsprop_step's formulas, computed in place (no new arrays per step)
+        if "cache" not in state:
+            state["cache"] = np.zeros_like(p.value)
+            state["buf"] = np.empty_like(p.value)
+        w, dw, cache, buf = p.value, p.grad, state["cache"], state["buf"]
+        cache *= self.decay  # cache = decay cache + (1 - decay) dw^2
+        np.multiply(dw, dw, out=buf)
+        buf *= 1 - self.decay
+        cache += buf
+        np.sqrt(cache, out=buf)  # w -= lr dw / (sqrt(cache) + eps)
+        buf += self.eps
+        np.divide(dw, buf, out=buf)
+        buf *= self.lr
+        w -= buf
 
 
 class Adam(Optimizer):
@@ -206,7 +231,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.beta1 = val.probability("Adam", "beta1", beta1)
+        self.beta2 = val.probability("Adam", "beta2", beta2)
+        self.eps = val.positive_finite("Adam", "eps", eps)
         self.t = 0
 
     def step(self) -> None:
@@ -214,10 +241,23 @@ class Adam(Optimizer):
         super().step()
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        # adam_step's formulas, computed in place: no new arrays per step (the step is then
+        # bound by memory bandwidth, not by allocating and page-faulting temporaries).
         if "m" not in state:
             state["m"] = np.zeros_like(p.value)
             state["v"] = np.zeros_like(p.value)
-        p.value[...], state["m"], state["v"] = adam_step(
-            p.value, p.grad, state["m"], state["v"], self.t, self.lr,
-            self.beta1, self.beta2, self.eps,
-        )
+            state["buf"] = np.empty_like(p.value)
+        w, dw, m, v, buf = p.value, p.grad, state["m"], state["v"], state["buf"]
+        m *= self.beta1  # m = beta1 m + (1 - beta1) dw
+        np.multiply(dw, 1 - self.beta1, out=buf)
+        m += buf
+        v *= self.beta2  # v = beta2 v + (1 - beta2) dw^2
+        np.multiply(dw, dw, out=buf)
+        buf *= 1 - self.beta2
+        v += buf
+        np.divide(v, 1 - self.beta2**self.t, out=buf)  # buf = sqrt(v_hat) + eps
+        np.sqrt(buf, out=buf)
+        buf += self.eps
+        np.divide(m, buf, out=buf)  # w -= lr * m_hat / (sqrt(v_hat) + eps)
+        buf *= self.lr / (1 - self.beta1**self.t)
+        w -= buf

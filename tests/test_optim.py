@@ -150,3 +150,35 @@ def test_schedules():
     assert cos(5) == pytest.approx(0.55)
     warm = course.Warmup(4, after=course.ExponentialLR(0.5))
     assert [warm(s) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 0.5]
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: course.Momentum(ps, lr=0.05),
+        lambda ps: course.Momentum(ps, lr=0.05, nesterov=True),
+        lambda ps: course.RMSProp(ps, lr=0.01),
+        lambda ps: course.Adam(ps, lr=0.01),
+    ],
+    ids=["Momentum", "Nesterov", "RMSProp", "Adam"],
+)
+def test_optimizer_step_allocates_no_new_arrays(make_opt):
+    """After the first step (which creates the state), a step allocates nothing weight-sized."""
+    import tracemalloc
+
+    p = course.Parameter(np.ones((256, 256)), "w")
+    p.grad = np.full((256, 256), 0.1)
+    opt = make_opt([p])
+    opt.step()
+    tracemalloc.start()
+    opt.step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < p.value.nbytes // 8
+
+
+def test_optimizer_rejects_a_gradient_of_the_wrong_shape():
+    p = make_param()
+    p.grad = np.ones((1, 2))  # would broadcast silently in an in-place update
+    with pytest.raises(ValueError, match="gradient has shape"):
+        course.Adam([p], lr=0.1).step()
