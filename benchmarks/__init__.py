@@ -1,0 +1,1 @@
+"""Benchmarks for backprop-course: ``python -m benchmarks [--quick]`` writes RESULTS.md."""
