@@ -15,7 +15,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from repo_copy import copy_repo
 
 REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
@@ -34,29 +34,6 @@ BINDER_LINK = re.compile(
 FIRST_NOTEBOOK = "notebooks/01-chain-rule/01-chain-rule.ipynb"
 #: Errors a learner notebook may show before the learner has written anything.
 ALLOWED_AFTER_STUB = {"NotImplementedError", "NameError", "AssertionError"}
-
-
-def repo_files() -> list[str]:
-    """What a clean clone holds: tracked files plus new, not-ignored ones (work in progress)."""
-    if (REPO / ".git").exists() and shutil.which("git"):
-        out = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
-            capture_output=True, check=True,
-        ).stdout.decode()
-        return [f for f in out.split("\0") if f and (REPO / f).is_file()]
-    skip = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"}
-    return [
-        str(p.relative_to(REPO)) for p in REPO.rglob("*")
-        if p.is_file() and not skip.intersection(p.relative_to(REPO).parts)
-    ]
-
-
-def copy_repo(target: Path) -> Path:
-    for name in repo_files():
-        dest = target / name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, dest)
-    return target
 
 
 def requirement_lines() -> list[str]:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from repo_copy import copy_repo
 
 from course import launch
 
@@ -138,29 +139,6 @@ def page_config(lab_html: str) -> dict:
     )
     assert match, "JupyterLab page has no jupyter-config-data"
     return json.loads(match.group(1))
-
-
-def repo_files() -> list[str]:
-    """What a clean clone holds: tracked files plus new, not-ignored ones (work in progress)."""
-    if (REPO / ".git").exists() and shutil.which("git"):
-        out = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
-            capture_output=True, check=True,
-        ).stdout.decode()
-        return [f for f in out.split("\0") if f and (REPO / f).is_file()]
-    skip = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"}
-    return [
-        str(p.relative_to(REPO)) for p in REPO.rglob("*")
-        if p.is_file() and not skip.intersection(p.relative_to(REPO).parts)
-    ]
-
-
-def copy_repo(target: Path) -> Path:
-    for name in repo_files():
-        dest = target / name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, dest)
-    return target
 
 
 def python_for(uid: int) -> str | None:
