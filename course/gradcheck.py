@@ -73,20 +73,30 @@ def _scalar(fn: str, value: Any) -> float:
 
 
 def _differences(
-    f: Callable[[np.ndarray], float], x: np.ndarray, h: float, one_sided: bool = False
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    h: float,
+    one_sided: bool = False,
+    indices: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, float]:
     """Centered differences of f at x (and forward/backward ones if asked), restoring x.
 
-    Returns (centered, forward, backward, largest |f| seen).
-
     x is perturbed in place, one entry at a time, so f sees the change through any view.
+    indices: (K, x.ndim) entries to perturb (default: all, and the results have x's shape;
+    otherwise they have shape (K,)).
+    Returns (centered, forward, backward, largest |f| seen).
     """
-    grad = np.zeros(x.shape, dtype=np.float64)
-    fwd = np.zeros(x.shape, dtype=np.float64) if one_sided else None
-    bwd = np.zeros(x.shape, dtype=np.float64) if one_sided else None
+    if indices is None:
+        entries, shape = np.ndindex(x.shape), x.shape
+    else:
+        entries, shape = (tuple(i) for i in indices), (len(indices),)
+    grad = np.zeros(shape, dtype=np.float64)
+    fwd = np.zeros(shape, dtype=np.float64) if one_sided else None
+    bwd = np.zeros(shape, dtype=np.float64) if one_sided else None
     f0 = _scalar("numerical_gradient", f(x)) if one_sided else 0.0
     f_scale = abs(f0)  # the largest |f| seen, for the noise floor of the comparison
-    for idx in np.ndindex(x.shape):
+    for j, idx in enumerate(entries):
+        out = idx if indices is None else j
         old = x[idx]
         try:
             x[idx] = old + h
@@ -95,12 +105,39 @@ def _differences(
             fm = _scalar("numerical_gradient", f(x))
         finally:
             x[idx] = old
-        grad[idx] = (fp - fm) / (2 * h)
+        grad[out] = (fp - fm) / (2 * h)
         f_scale = max(f_scale, abs(fp), abs(fm))
         if one_sided:
-            fwd[idx] = (fp - f0) / h
-            bwd[idx] = (f0 - fm) / h
+            fwd[out] = (fp - f0) / h
+            bwd[out] = (f0 - fm) / h
     return grad, fwd, bwd, f_scale
+
+
+def _directional_difference(
+    f: Callable[[], float], arrays: list[np.ndarray], dirs: list[np.ndarray], h: float
+) -> float:
+    """(f(x + h u) - f(x - h u)) / 2h, moving every array x_k in place along u_k, then restoring.
+
+    arrays and dirs: matching lists of arrays of equal shapes.
+    """
+    base = [a.copy() for a in arrays]
+    values = []
+    try:
+        for sign in (+1, -1):
+            for a, b, u in zip(arrays, base, dirs, strict=True):
+                a[...] = b + sign * h * u
+            values.append(float(f()))
+    finally:
+        for a, b in zip(arrays, base, strict=True):
+            a[...] = b
+    return (values[0] - values[1]) / (2 * h)
+
+
+def _projection_report(analytic: float, numeric: float, warnings: list[str]) -> GradcheckReport:
+    """The one-row report of a random-projection check."""
+    r = _compare("projection", np.array(analytic), np.array(numeric))
+    r.worst_index = None
+    return GradcheckReport({"projection": r}, warnings)
 
 
 def numerical_gradient(
@@ -369,17 +406,13 @@ def fast_check(
             r = Result(k, math.inf, WRONG, problem=f"expected shape {dirs[k].shape}, got {g.shape}")
             return GradcheckReport({k: r})
         analytic += float(np.sum(g * dirs[k]))
-    base = {k: work[k].copy() for k in wrt}
+    warnings = _float_warning({k: work[k] for k in wrt})
 
-    def F(sign: float) -> float:
-        for k in wrt:
-            work[k][...] = base[k] + sign * h * dirs[k]
+    def F() -> float:
         return float(np.sum(np.asarray(forward(**work), dtype=np.float64) * vv))
 
-    numeric = (F(+1) - F(-1)) / (2 * h)
-    r = _compare("projection", np.array(analytic), np.array(numeric))
-    r.worst_index = None
-    return GradcheckReport({"projection": r}, _float_warning(base))
+    numeric = _directional_difference(F, [work[k] for k in wrt], [dirs[k] for k in wrt], h)
+    return _projection_report(analytic, numeric, warnings)
 
 
 # --- A whole network ---------------------------------------------------------------------------
@@ -427,22 +460,12 @@ def check_network(
     rng = np.random.default_rng(seed)
 
     if fast:
-        dirs = {name: rng.standard_normal(p.value.shape) for name, p in named}
-        base = {name: p.value.copy() for name, p in named}
-        try:
-            vals = []
-            for sign in (+1, -1):
-                for name, p in named:
-                    p.value[...] = base[name] + sign * h * dirs[name]
-                vals.append(loss_at())
-        finally:
-            for name, p in named:
-                p.value[...] = base[name]
-        numeric = (vals[0] - vals[1]) / (2 * h)
-        proj = sum(float(np.sum(analytic[name] * dirs[name])) for name, _ in named)
-        r = _compare("projection", np.array(proj), np.array(numeric))
-        r.worst_index = None
-        return GradcheckReport({"projection": r}, warnings)
+        dirs = [rng.standard_normal(p.value.shape) for _, p in named]
+        values = [p.value for _, p in named]
+        numeric = _directional_difference(loss_at, values, dirs, h)
+        pairs = zip(named, dirs, strict=True)
+        proj = sum(float(np.sum(analytic[name] * u)) for (name, _), u in pairs)
+        return _projection_report(proj, numeric, warnings)
 
     measured = {}
     f_scale = 0.0
@@ -453,23 +476,8 @@ def check_network(
         else:
             flat = rng.choice(val.size, size=sample, replace=False)
             idxs = np.stack(np.unravel_index(flat, val.shape), axis=1)
-        num = np.zeros(len(idxs))
-        fwd = np.zeros(len(idxs))
-        bwd = np.zeros(len(idxs))
-        f0 = loss_at()
-        f_scale = max(f_scale, abs(f0))
-        for j, idx in enumerate(map(tuple, idxs)):
-            old = val[idx]
-            try:
-                val[idx] = old + h
-                fp = loss_at()
-                val[idx] = old - h
-                fm = loss_at()
-            finally:
-                val[idx] = old
-            num[j] = (fp - fm) / (2 * h)
-            fwd[j] = (fp - f0) / h
-            bwd[j] = (f0 - fm) / h
+        num, fwd, bwd, f = _differences(lambda _: loss_at(), val, h, True, indices=idxs)
+        f_scale = max(f_scale, f)
         got = analytic[name][tuple(idxs.T)] if len(idxs) else np.zeros(0)
         measured[name] = (got, num, fwd, bwd, idxs)
     floor = _noise_floor([m[1] for m in measured.values()], f_scale, h)

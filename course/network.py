@@ -106,6 +106,9 @@ class Linear(Layer):
     ) -> None:
         if init not in INITS:
             raise ValueError(f"Linear: init must be one of {INITS}, got {init!r}.")
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or int(n) != n or n < 1:
+                raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}.")
         rng = as_rng(rng)
         shape = (int(in_features), int(out_features))
         if init == "uniform":

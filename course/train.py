@@ -115,8 +115,8 @@ def fit(
                 if first_loss is None:
                     first_loss = loss
                 if not math.isfinite(loss) or loss > divergence_factor * max(first_loss, 1e-12):
-                    history.diverged = True
-                    history.diverged_at = step
+                    if not history.diverged:  # remember the first step that blew up
+                        history.diverged, history.diverged_at = True, step
                     if stop_on_divergence or dout is None:
                         break
                 model.backward(dout)

@@ -35,6 +35,22 @@ def test_layers_use_the_contract_functions(monkeypatch):
     assert calls == ["linear_backward"]
 
 
+@pytest.mark.parametrize("sizes", [(0, 3), (3, -1), (2.5, 3)])
+def test_linear_rejects_bad_sizes(sizes):
+    with pytest.raises(ValueError, match="positive integer"):
+        course.Linear(*sizes)
+
+
+def test_fit_keeps_the_first_divergent_step():
+    x, y = course.make_regression_1d(100)
+    model = course.mlp([1, 16, 1], rng=0)
+    history = course.fit(model, course.MSELoss(), course.SGD(model.parameters(), lr=50.0), x, y,
+                         epochs=3, stop_on_divergence=False)
+    first = next(i for i, loss in enumerate(history.loss)
+                 if not np.isfinite(loss) or loss > 1e4 * history.loss[0])
+    assert history.diverged and history.diverged_at == first
+
+
 def test_backward_before_forward_is_a_clear_error():
     with pytest.raises(RuntimeError, match="before forward"):
         course.ReLU().backward(np.ones(3))
