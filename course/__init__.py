@@ -11,8 +11,9 @@ gradient checking, and offline datasets. Read it top to bottom:
     train.py      fit() and History                               -> course.train
     gradcheck.py  numerical gradients and gradient checks         -> course.gradcheck
     datasets.py   spirals, moons, digits, ...                     -> course.datasets
-Widgets (course.widgets), learner checks (course.checks) and grading (course.grading) sit on
-top of these and are imported on their own.
+The experiments behind the figures (course.experiments: training runs, the optimizer race,
+gradient norms), the figures (course.plots), the widgets (course.widgets), learner checks
+(course.checks) and grading (course.grading) sit on top of these and are imported on their own.
 """
 
 from course.datasets import (

@@ -7,10 +7,11 @@ for example in the text of a notebook::
     plots.loss_vs_lr_figure(lrs, final_losses, diverged, current_lr=0.1)
 
 The ``draw_*`` functions draw one panel into an existing Axes; the interactive widgets in
-:mod:`course.widgets` compose them. Figures are built with the object-oriented API
-(``Figure()``, not ``pyplot``), so a widget never leaves stray figures behind for the inline
-backend to show twice. Colours come from the Okabe-Ito palette, which stays distinguishable
-for the common forms of colour blindness; lines also differ in marker or dash style.
+:mod:`course.widgets` compose them; the data they draw comes from :mod:`course.experiments`.
+Figures are built with the object-oriented API (``Figure()``, not ``pyplot``), so a widget never
+leaves stray figures behind for the inline backend to show twice. Colours come from the
+Okabe-Ito palette, which stays distinguishable for the common forms of colour blindness; lines
+also differ in marker or dash style.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -27,6 +28,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from PIL import Image
+
+from course.experiments import SURFACES, Surface, check_choice
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: dict[str, str] = {
@@ -58,17 +61,6 @@ DIVERGED_COLOR = OKABE_ITO["vermillion"]
 CURRENT_COLOR = OKABE_ITO["black"]
 PANEL_SIZE = (4.6, 3.6)  # inches per panel
 DPI = 80
-
-
-class Surface(Protocol):
-    """A 2-D loss surface, as used by the optimizer race (see `course.widgets.SURFACES`)."""
-
-    title: str
-    xlim: tuple[float, float]
-    ylim: tuple[float, float]
-    minimum: tuple[float, float]
-
-    def grid(self, n: int = ...) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 def new_figure(
@@ -663,10 +655,7 @@ def lr_range_test_figure(
 
 def _surface(surface: Surface | str) -> Surface:
     if isinstance(surface, str):
-        from course.widgets import SURFACES  # widgets imports plots, so import lazily
-
-        if surface not in SURFACES:
-            raise ValueError(f"surface must be one of {list(SURFACES)}, got {surface!r}.")
+        check_choice("surface", surface, SURFACES)
         return SURFACES[surface]
     return surface
 
