@@ -302,6 +302,8 @@ def hostile_zip(tmp_path_factory) -> Path:
             zf.writestr("README.txt", "a stray file")  # nobody's
             zf.writestr("__MACOSX/alice/._x", "")
             zf.writestr(f".hidden/{NB}", good)
+            zf.writestr(f".hidden/other/{NB}", good)
+            zf.writestr(".DS_Store", "")
     data = bytearray(path.read_bytes())
     # bob: flip a byte of the stored notebook: a bad CRC
     start = data.find(good, data.find(b"bob/" + NB.encode()))
@@ -363,6 +365,7 @@ def test_hostile_zip_strays_are_warnings_not_students(hostile_class):
     assert set(subs) == expected
     text = "\n".join(warns)
     assert "outside.ipynb" in text and "/abs/evil.ipynb" in text and "README.txt" in text
+    assert text.count(".hidden in the zip: a hidden folder") == 1 and ".DS_Store" not in text
     for line in warns:
         assert "\x1b" not in line and "\u202e" not in line
 
@@ -388,6 +391,8 @@ def test_zip_with_one_top_folder_is_unwrapped(tmp_path):
         zf.writestr(f"export/alice/{NB}", notebook())
         zf.writestr(f"export/bob/{NAME}/{NB}", notebook())
         zf.writestr("export/carol/", "")
+        zf.writestr(".DS_Store", "")
+        zf.writestr("__MACOSX/export/._alice", "")
     subs = S.read_submissions(archive, NAME)
     assert [s.student_id for s in subs] == ["alice", "bob", "carol"]
     assert list(subs[1].files) == [f"{NAME}/{NB}"]
@@ -410,10 +415,15 @@ def test_folder_never_follows_links_or_blocks_on_fifos(tmp_path):
     (root / "mallory" / "sub").mkdir()
     (root / "mallory" / "sub" / "ok.txt").write_text("fine")
     (root / ".cache").mkdir()
+    (root / ".DS_Store").write_text("")
+    (root / "README.txt").write_text("")
     out = root / "out"
     out.mkdir()
-    subs = {s.student_id: s for s in S.read_submissions(root, NAME, exclude=out)}
+    warns: list[str] = []
+    subs = {s.student_id: s for s in S.read_submissions(root, NAME, exclude=out, warnings=warns)}
     assert set(subs) == {"alice", "mallory", "josé", "jos_"}
+    assert len(warns) == 2
+    assert ".cache: a hidden folder" in warns[0] and "README.txt: a file outside" in warns[1]
     assert set(subs["mallory"].files) == {NB, "sub/ok.txt"}
     assert not subs["mallory"].problem
     assert S.load_notebook(subs["josé"], ASSIGNMENT)["cells"][0]["source"] == "owner = 'josé'"

@@ -319,6 +319,10 @@ def _unsafe_parts(raw: str) -> bool:
     return any(p in (".", "..") or (len(p) >= 2 and p[1] == ":") or "\0" in p for p in parts)
 
 
+# hidden entries that are never a student: no warning for these
+_QUIET_HIDDEN = {".DS_Store", ".ipynb_checkpoints", ".git", ".gitignore"}
+
+
 def _read_zip(path: Path, assignment: str, warnings: list[str] | None = None) -> list[Submission]:
     warn = warnings.append if warnings is not None else (lambda _msg: None)
     try:
@@ -337,7 +341,7 @@ def _read_zip(path: Path, assignment: str, warnings: list[str] | None = None) ->
                 warn(f"skipped {display_id(raw)} in the zip: an absolute path")
                 continue
             entries.append((parts, raw, info))
-        firsts = {parts[0] for parts, _, _ in entries}
+        firsts = {parts[0] for parts, _, _ in entries if not parts[0].startswith(".")}
         if (
             len(firsts) == 1
             and not _unsafe_parts(next(iter(firsts)))
@@ -348,12 +352,17 @@ def _read_zip(path: Path, assignment: str, warnings: list[str] | None = None) ->
         subs: dict[str, Submission] = {}
         totals: dict[str, int] = {}
         seen: dict[str, set[str]] = {}
+        hidden: set[str] = set()
         for parts, raw, info in entries:
             owner = parts[0]
             if owner in (".", ".."):
                 warn(f"skipped {display_id(raw)} in the zip: it belongs to no student folder")
                 continue
             if owner.startswith("."):
+                if owner not in _QUIET_HIDDEN and owner not in hidden:
+                    hidden.add(owner)
+                    warn(f"skipped {display_id(owner)} in the zip: a hidden folder (a student "
+                         "id cannot begin with a dot)")
                 continue
             if len(parts) < 2 and not info.is_dir():
                 warn(f"skipped {display_id(raw)} in the zip: a file outside any student folder")
@@ -442,12 +451,18 @@ def read_submissions(path: Path, assignment: str, exclude: Path | None = None,
     except OSError as exc:
         raise GradingError(f"cannot read {path}: {exc.strerror or exc}") from exc
     for child in children:
-        if child.name.startswith("."):
-            continue
         if excluded is not None and child.resolve() == excluded:
+            continue
+        if child.name.startswith("."):
+            if child.name not in _QUIET_HIDDEN and warnings is not None:
+                warnings.append(f"skipped {display_id(child.name)}: a hidden folder (a student "
+                                "id cannot begin with a dot)")
             continue
         if child.is_dir():
             subs.append(_read_folder_sub(Submission(child.name), child))
+        elif warnings is not None:
+            warnings.append(f"skipped {display_id(child.name)}: a file outside any student "
+                            "folder")
     return subs
 
 
