@@ -1,9 +1,16 @@
 """Gradient descent and its faster relatives, as step functions and as optimizer objects.
 
-Step functions are pure: they return the new weights (and new optimizer state) and leave
-their inputs alone. The optimizer objects below compute the same formulas in place, into
-arrays they keep between steps: a training step then allocates nothing for the update, which
-matters once the weights are megabytes (tests/test_optim.py checks both give the same numbers).
+Each update formula is written once, below, as a private function that updates the weights and
+the optimizer state in place (like PyTorch's functional ``torch.optim.adam``, which
+``Adam.step()`` calls). The two ways to use it:
+
+- the step functions (``sgd_step``, ``momentum_step``, ``rmsprop_step``, ``adam_step``: the
+  learners' contract) are pure: they copy the weights and state, update the copies and return
+  them, leaving their inputs alone;
+- the optimizer objects (``SGD``, ``Momentum``, ``RMSProp``, ``Adam``) update ``p.value`` and
+  their state arrays in place, with a scratch array they keep: a training step then allocates
+  nothing for the update, which matters once the weights are megabytes.
+
 Conventions are PyTorch's, so the numbers match what learners meet later.
 """
 
@@ -17,9 +24,83 @@ from course import _validate as val
 from course.network import Parameter
 
 
-def _same(fn: str, w: np.ndarray, **others: np.ndarray) -> None:
-    for name, a in others.items():
-        val.same_shape(fn, name, a, "w", w)
+# --- The formulas, each written once -----------------------------------------------------------
+# Each reads the weights and state (w, velocity, ...) and writes the new ones into the *_out
+# arrays, which may be the inputs themselves: the optimizer objects update in place that way,
+# the step functions pass fresh arrays. `buf` is scratch space shaped like w; it may be w_out
+# unless w_out is w (w_out is written last, from w and buf).
+def _sgd(w: np.ndarray, dw: np.ndarray, lr: float, *, w_out: np.ndarray, buf: np.ndarray) -> None:
+    """w_out = w - lr dw."""
+    np.multiply(dw, lr, out=buf)
+    np.subtract(w, buf, out=w_out)
+
+
+def _momentum(
+    w: np.ndarray, dw: np.ndarray, velocity: np.ndarray, lr: float, beta: float, *,
+    w_out: np.ndarray, v_out: np.ndarray, buf: np.ndarray, nesterov: bool = False,
+) -> None:
+    """v_out = beta velocity + dw;  w_out = w - lr v_out  (Nesterov: w - lr (dw + beta v_out))."""
+    np.multiply(velocity, beta, out=v_out)
+    v_out += dw
+    if nesterov:
+        np.multiply(v_out, beta, out=buf)
+        buf += dw
+        buf *= lr
+    else:
+        np.multiply(v_out, lr, out=buf)
+    np.subtract(w, buf, out=w_out)
+
+
+def _rmsprop(
+    w: np.ndarray, dw: np.ndarray, cache: np.ndarray, lr: float, decay: float, eps: float, *,
+    w_out: np.ndarray, cache_out: np.ndarray, buf: np.ndarray,
+) -> None:
+    """cache_out = decay cache + (1 - decay) dw^2;  w_out = w - lr dw / (sqrt(cache_out) + eps)."""
+    np.multiply(cache, decay, out=cache_out)
+    np.multiply(dw, dw, out=buf)
+    buf *= 1 - decay
+    cache_out += buf
+    np.sqrt(cache_out, out=buf)
+    buf += eps
+    np.divide(dw, buf, out=buf)
+    buf *= lr
+    np.subtract(w, buf, out=w_out)
+
+
+def _adam(
+    w: np.ndarray, dw: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
+    beta1: float, beta2: float, eps: float, *,
+    w_out: np.ndarray, m_out: np.ndarray, v_out: np.ndarray, buf: np.ndarray,
+) -> None:
+    """m_out = beta1 m + (1 - beta1) dw;  v_out = beta2 v + (1 - beta2) dw^2;
+    w_out = w - lr m_hat / (sqrt(v_hat) + eps), m_hat = m_out / (1 - beta1^t),
+    v_hat = v_out / (1 - beta2^t).
+    """
+    np.multiply(m, beta1, out=m_out)
+    np.multiply(dw, 1 - beta1, out=buf)
+    m_out += buf
+    np.multiply(v, beta2, out=v_out)
+    np.multiply(dw, dw, out=buf)
+    buf *= 1 - beta2
+    v_out += buf
+    np.divide(v_out, 1 - beta2**t, out=buf)  # buf = sqrt(v_hat) + eps
+    np.sqrt(buf, out=buf)
+    buf += eps
+    np.divide(m_out, buf, out=buf)  # buf = m_out / (sqrt(v_hat) + eps), then times
+    buf *= lr / (1 - beta1**t)  # lr / (1 - beta1^t): the step lr m_hat / (sqrt(v_hat) + eps)
+    np.subtract(w, buf, out=w_out)
+
+
+# --- The step functions: the learners' contract, pure -------------------------------------------
+def _arrays(fn: str, **arrays: np.ndarray) -> list[np.ndarray]:
+    """The arrays as floats of one dtype, every one shaped like the first (w)."""
+    values = val.floats(fn, **arrays)
+    shape = values[0].shape
+    for a in values:
+        if a.shape != shape:
+            for name, b in zip(arrays, values, strict=True):
+                val.same_shape(fn, name, b, "w", values[0])
+    return values
 
 
 def sgd_step(w: np.ndarray, dw: np.ndarray, lr: float) -> np.ndarray:
@@ -27,10 +108,11 @@ def sgd_step(w: np.ndarray, dw: np.ndarray, lr: float) -> np.ndarray:
 
     w, dw: the same shape.  lr: learning rate >= 0.  Returns w_new: shape of w.
     """
-    w, dw = val.floats("sgd_step", w=w, dw=dw)
-    _same("sgd_step", w, dw=dw)
+    w, dw = _arrays("sgd_step", w=w, dw=dw)
     lr = val.positive_finite("sgd_step", "lr", lr)
-    return w - lr * dw
+    w_new = np.empty_like(w)
+    _sgd(w, dw, lr, w_out=w_new, buf=w_new)
+    return w_new
 
 
 def momentum_step(
@@ -42,12 +124,12 @@ def momentum_step(
     Returns (w_new, v_new), both shaped like w.
     """
     fn = "momentum_step"
-    w, dw, velocity = val.floats(fn, w=w, dw=dw, velocity=velocity)
-    _same(fn, w, dw=dw, velocity=velocity)
+    w, dw, velocity = _arrays(fn, w=w, dw=dw, velocity=velocity)
     lr = val.positive_finite(fn, "lr", lr)
     beta = val.probability(fn, "beta", beta)
-    v_new = beta * velocity + dw
-    return w - lr * v_new, v_new
+    w_new, v_new = np.empty_like(w), np.empty_like(w)
+    _momentum(w, dw, velocity, lr, beta, w_out=w_new, v_out=v_new, buf=w_new)
+    return w_new, v_new
 
 
 def rmsprop_step(
@@ -65,13 +147,13 @@ def rmsprop_step(
     Returns (w_new, cache_new), both shaped like w.
     """
     fn = "rmsprop_step"
-    w, dw, cache = val.floats(fn, w=w, dw=dw, cache=cache)
-    _same(fn, w, dw=dw, cache=cache)
+    w, dw, cache = _arrays(fn, w=w, dw=dw, cache=cache)
     lr = val.positive_finite(fn, "lr", lr)
     decay = val.probability(fn, "decay", decay)
     eps = val.positive_finite(fn, "eps", eps)
-    cache_new = decay * cache + (1 - decay) * dw * dw
-    return w - lr * dw / (np.sqrt(cache_new) + eps), cache_new
+    w_new, cache_new = np.empty_like(w), np.empty_like(w)
+    _rmsprop(w, dw, cache, lr, decay, eps, w_out=w_new, cache_out=cache_new, buf=w_new)
+    return w_new, cache_new
 
 
 def adam_step(
@@ -94,20 +176,16 @@ def adam_step(
     Returns (w_new, m_new, v_new), all shaped like w.
     """
     fn = "adam_step"
-    w, dw, m, v = val.floats(fn, w=w, dw=dw, m=m, v=v)
-    _same(fn, w, dw=dw, m=m, v=v)
+    w, dw, m, v = _arrays(fn, w=w, dw=dw, m=m, v=v)
     if isinstance(t, bool) or not float(t).is_integer() or t < 1:
         raise ValueError(f"{fn}: t is the step number and starts at 1, got {t!r}.")
     lr = val.positive_finite(fn, "lr", lr)
     beta1 = val.probability(fn, "beta1", beta1)
     beta2 = val.probability(fn, "beta2", beta2)
     eps = val.positive_finite(fn, "eps", eps)
-    m_new = beta1 * m + (1 - beta1) * dw
-    v_new = beta2 * v + (1 - beta2) * dw * dw
-    m_hat = m_new / (1 - beta1**t)
-    v_hat = v_new / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new
-
+    w_new, m_new, v_new = np.empty_like(w), np.empty_like(w), np.empty_like(w)
+    _adam(w, dw, m, v, t, lr, beta1, beta2, eps, w_out=w_new, m_out=m_new, v_out=v_new, buf=w_new)
+    return w_new, m_new, v_new
 
 
 # --- Optimizer objects -------------------------------------------------------------------------
@@ -151,6 +229,14 @@ class Optimizer:
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def _state(p: Parameter, state: dict[str, np.ndarray], *names: str) -> dict[str, np.ndarray]:
+        """The parameter's state arrays `names` (zeros at first) and a scratch array "buf"."""
+        if not state:
+            state.update({name: np.zeros_like(p.value) for name in names})
+            state["buf"] = np.empty_like(p.value)
+        return state
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
 
@@ -159,7 +245,7 @@ class SGD(Optimizer):
     """Plain gradient descent: w <- w - lr * dw."""
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        p.value -= self.lr * p.grad  # sgd_step, in place
+        _sgd(p.value, p.grad, self.lr, w_out=p.value, buf=self._state(p, state)["buf"])
 
 
 class Momentum(Optimizer):
@@ -176,20 +262,9 @@ class Momentum(Optimizer):
         self.nesterov = nesterov
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        # momentum_step's formulas, computed in place (no new arrays per step)
-        if "velocity" not in state:
-            state["velocity"] = np.zeros_like(p.value)
-            state["buf"] = np.empty_like(p.value)
-        w, dw, velocity, buf = p.value, p.grad, state["velocity"], state["buf"]
-        velocity *= self.beta  # v = beta v + dw
-        velocity += dw
-        if self.nesterov:  # w -= lr (dw + beta v)
-            np.multiply(velocity, self.beta, out=buf)
-            buf += dw
-            buf *= self.lr
-        else:  # w -= lr v
-            np.multiply(velocity, self.lr, out=buf)
-        w -= buf
+        s = self._state(p, state, "velocity")
+        _momentum(p.value, p.grad, s["velocity"], self.lr, self.beta, w_out=p.value,
+                  v_out=s["velocity"], buf=s["buf"], nesterov=self.nesterov)
 
 
 class RMSProp(Optimizer):
@@ -203,20 +278,9 @@ class RMSProp(Optimizer):
         self.eps = val.positive_finite("RMSProp", "eps", eps)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        # rmsprop_step's formulas, computed in place (no new arrays per step)
-        if "cache" not in state:
-            state["cache"] = np.zeros_like(p.value)
-            state["buf"] = np.empty_like(p.value)
-        w, dw, cache, buf = p.value, p.grad, state["cache"], state["buf"]
-        cache *= self.decay  # cache = decay cache + (1 - decay) dw^2
-        np.multiply(dw, dw, out=buf)
-        buf *= 1 - self.decay
-        cache += buf
-        np.sqrt(cache, out=buf)  # w -= lr dw / (sqrt(cache) + eps)
-        buf += self.eps
-        np.divide(dw, buf, out=buf)
-        buf *= self.lr
-        w -= buf
+        s = self._state(p, state, "cache")
+        _rmsprop(p.value, p.grad, s["cache"], self.lr, self.decay, self.eps, w_out=p.value,
+                 cache_out=s["cache"], buf=s["buf"])
 
 
 class Adam(Optimizer):
@@ -241,23 +305,6 @@ class Adam(Optimizer):
         super().step()
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        # adam_step's formulas, computed in place: no new arrays per step (the step is then
-        # bound by memory bandwidth, not by allocating and page-faulting temporaries).
-        if "m" not in state:
-            state["m"] = np.zeros_like(p.value)
-            state["v"] = np.zeros_like(p.value)
-            state["buf"] = np.empty_like(p.value)
-        w, dw, m, v, buf = p.value, p.grad, state["m"], state["v"], state["buf"]
-        m *= self.beta1  # m = beta1 m + (1 - beta1) dw
-        np.multiply(dw, 1 - self.beta1, out=buf)
-        m += buf
-        v *= self.beta2  # v = beta2 v + (1 - beta2) dw^2
-        np.multiply(dw, dw, out=buf)
-        buf *= 1 - self.beta2
-        v += buf
-        np.divide(v, 1 - self.beta2**self.t, out=buf)  # buf = sqrt(v_hat) + eps
-        np.sqrt(buf, out=buf)
-        buf += self.eps
-        np.divide(m, buf, out=buf)  # w -= lr * m_hat / (sqrt(v_hat) + eps)
-        buf *= self.lr / (1 - self.beta1**self.t)
-        w -= buf
+        s = self._state(p, state, "m", "v")
+        _adam(p.value, p.grad, s["m"], s["v"], self.t, self.lr, self.beta1, self.beta2, self.eps,
+              w_out=p.value, m_out=s["m"], v_out=s["v"], buf=s["buf"])
