@@ -35,31 +35,21 @@ from typing import Any
 
 PASS, FAIL, NOT_STARTED, NOT_CHECKED = "pass", "fail", "not started", "not checked"
 
-# notebook -> the names (in the notebook namespace) of its graded functions, in order
-EXERCISES: dict[str, tuple[str, ...]] = {
-    "01-chain-rule": ("neuron_backward",),
-    "02-gradient-checking": ("numerical_gradient", "relative_error"),
-    "03-linear-layer": ("linear_forward", "linear_backward"),
-    "04-activations": (
-        "relu_forward",
-        "relu_backward",
-        "sigmoid_forward",
-        "sigmoid_backward",
-        "tanh_forward",
-        "tanh_backward",
-    ),
-    "05-losses": ("mse_loss", "softmax_cross_entropy"),
-    "06-backprop-network": ("two_layer_net",),
-    "07-learning-rate": ("sgd_step", "gradient_descent"),
-    "08-optimizers": ("momentum_step", "rmsprop_step", "adam_step"),
-    "09-deep-networks": (
-        "batchnorm_forward",
-        "batchnorm_backward",
-        "dropout_forward",
-        "dropout_backward",
-    ),
-    "10-capstone-digits": ("digits_model",),
-}
+
+def _exercises() -> dict[str, tuple[str, ...]]:
+    """notebook -> the names (in the notebook namespace) of its graded functions and model, in
+    order, read from the exercise registry (course.exercises)."""
+    from course.exercises import exercises
+
+    out: dict[str, tuple[str, ...]] = {}
+    for ex in exercises():
+        if ex.kind in ("function", "model"):
+            out[ex.notebook] = (*out.get(ex.notebook, ()), ex.name)
+    return out
+
+
+EXERCISES: dict[str, tuple[str, ...]] = _exercises()
+
 # Names the capstone's trained model may have in the notebook.
 MODEL_NAMES = ("digits_model", "model")
 
@@ -186,14 +176,7 @@ def _select(notebook: str | int | None) -> list[str]:
 def _checks() -> dict[str, Callable[[Any], None]]:
     from course import checks
 
-    out = {
-        name: getattr(checks, f"check_{name}")
-        for names in EXERCISES.values()
-        for name in names
-        if name != "digits_model"
-    }
-    out["digits_model"] = checks.check_digits_model
-    return out
+    return {name: getattr(checks, f"check_{name}") for nb in EXERCISES for name in EXERCISES[nb]}
 
 
 def _first_line(text: str) -> str:

@@ -14,6 +14,12 @@ canonical form is exactly what stock nbgrader writes for a canonical solution no
 
 Solution notebooks must be stored without outputs as well: a release strips them in place,
 and ``--check`` reports a solution that still has outputs.
+
+The exercise registry (``course.exercises``) is the one source of truth for what is graded:
+a release writes each graded cell's points from the registry into the solution notebook, and
+``--check`` fails when a solution's graded cells (grade ids or points) disagree with it. A
+graded cell the registry does not know, or a registry item without its cell, stops the
+release until one of the two is fixed.
 """
 
 from __future__ import annotations
@@ -60,11 +66,12 @@ class Plan:
     delete: list[str] = field(default_factory=list)  # release files with no source
     strip: dict[str, bytes] = field(default_factory=dict)  # solutions with stored outputs
     orphans: list[str] = field(default_factory=list)  # notebooks/<x> without solutions/<x>
+    mismatch: list[str] = field(default_factory=list)  # graded cells the registry disagrees with
     reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
-        return not (self.write or self.delete or self.strip or self.orphans)
+        return not (self.write or self.delete or self.strip or self.orphans or self.mismatch)
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -122,6 +129,48 @@ def _canonical(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def graded_cells(nb: object) -> dict[str, float]:
+    """grade_id -> points of every graded cell (nbgrader grade=True) of a notebook."""
+    out: dict[str, float] = {}
+    for cell in nb.cells:  # type: ignore[attr-defined]
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            out[str(meta.get("grade_id"))] = float(meta.get("points", 0))
+    return out
+
+
+def registry_points(name: str) -> dict[str, float]:
+    """grade_id -> points of the registry's items for assignment ``name``."""
+    from course.exercises import exercises
+
+    return {ex.grade_id: float(ex.points) for ex in exercises(name)}
+
+
+def _solution_bytes(path: Path, name: str) -> tuple[bytes, list[str]]:
+    """The canonical solution with every graded cell's points taken from the registry, and
+    what cannot be fixed that way (grade ids only one side knows)."""
+    nb = _nbtools.normalize(_nbtools.read(path))
+    want = registry_points(name)
+    have = graded_cells(nb)
+    problems = [
+        f"graded cell {gid} is not in the exercise registry (course/exercises/)"
+        for gid in have
+        if gid not in want
+    ]
+    problems += [
+        f"registry item {gid} has no graded cell in the solution notebook"
+        for gid in want
+        if gid not in have
+    ]
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = str(meta.get("grade_id"))
+        if meta.get("grade") and gid in want:
+            points = want[gid]
+            meta["points"] = int(points) if float(points).is_integer() else points
+    return _nbtools.dumps(nb).encode("utf-8"), problems
+
+
 def _files(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
@@ -173,13 +222,22 @@ def plan(root: Path, names: list[str] | None = None) -> Plan:
             f"{_nbtools.SOLUTIONS}/NN-topic/NN-topic.ipynb; found: {', '.join(available)})"
         )
     result = Plan()
+    canonical: dict[str, bytes] = {}
     for name in selected:
         src = _nbtools.solution_path(name, root)
-        want = _canonical(src)
+        want, problems = _solution_bytes(src, name)
+        canonical[name] = want
+        rel = src.relative_to(root).as_posix()
+        if problems:
+            result.mismatch.append(rel)
+            result.reasons[rel] = "; ".join(problems)
         if src.read_bytes() != want:
-            rel = src.relative_to(root).as_posix()
             result.strip[rel] = want
-            result.reasons[rel] = "solution notebook has stored outputs or volatile metadata"
+            if _canonical(src) != src.read_bytes():
+                reason = "solution notebook has stored outputs or volatile metadata"
+            else:
+                reason = "graded cells' points differ from the exercise registry"
+            result.reasons[rel] = "; ".join(filter(None, [result.reasons.get(rel), reason]))
     if not names:
         release_dir = root / _nbtools.RELEASE
         if release_dir.is_dir():
@@ -198,7 +256,7 @@ def plan(root: Path, names: list[str] | None = None) -> Plan:
             shutil.copytree(root / _nbtools.SOLUTIONS / name, dest,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
             notebook = dest / f"{name}.ipynb"
-            notebook.write_bytes(_canonical(notebook))
+            notebook.write_bytes(canonical[name])
         shutil.copy2(root / CONFIG_FILE, work / "input" / CONFIG_FILE)
         (work / "course").mkdir()
         generated = generate(work / "input", selected, work / "course")
@@ -252,12 +310,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"release: {exc}", file=sys.stderr)
         return 2
     names = list(args.assignments) or _nbtools.assignments(root)
+    if todo.mismatch and not args.check:
+        print("release: the solution notebooks and the exercise registry disagree:")
+        for rel in todo.mismatch:
+            print(f"  {rel}: {todo.reasons[rel]}")
+        print("Fix course/exercises/ or the notebook's graded cells, then release again.")
+        return 1
     if args.check:
         if todo.clean:
             print(f"release --check: {len(names)} learner notebooks are up to date.")
             return 0
         print("release --check: notebooks/ is out of date:")
-        for rel in [*todo.strip, *todo.write, *todo.delete, *todo.orphans]:
+        for rel in dict.fromkeys([*todo.mismatch, *todo.strip, *todo.write, *todo.delete,
+                                  *todo.orphans]):
             print(f"  {rel}: {todo.reasons.get(rel, 'stale')}")
         print("Run `backprop-course release` and commit the result.")
         return 1

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from corpus._mark import REGISTRY  # noqa: E402
 
 from course import checks  # noqa: E402
+from course.exercises import exercises, get  # noqa: E402
 
 for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
     importlib.import_module(f"corpus.{_m}")
@@ -140,73 +141,14 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
                 return
 
 
+HIDDEN_SEED = 20240  # hidden cases: fresh values and shapes, not the visible ones
+
+
 def _independent_cases(exercise: str):
-    """Fresh inputs (other seeds than the checks use) via the check's own case builder."""
-    spec = _spec(exercise)
-    cases = _cases(exercise)
-    return spec, [c for c in cases if not c.float32]
-
-
-def _spec(exercise: str):
-    return {
-        "neuron_backward": checks._NEURON,
-        "numerical_gradient": checks._NUMGRAD,
-        "relative_error": checks._RELERR,
-        "linear_forward": checks._LINEAR_FORWARD,
-        "linear_backward": checks._LINEAR_BACKWARD,
-        "relu_forward": checks._RELU_FORWARD,
-        "relu_backward": checks._RELU_BACKWARD,
-        "sigmoid_forward": checks._SIGMOID_FORWARD,
-        "sigmoid_backward": checks._SIGMOID_BACKWARD,
-        "tanh_forward": checks._TANH_FORWARD,
-        "tanh_backward": checks._TANH_BACKWARD,
-        "mse_loss": checks._MSE,
-        "softmax_cross_entropy": checks._SCE,
-        "two_layer_net": checks._NET,
-        "gradient_descent": checks._GD,
-        "sgd_step": checks._SGD,
-        "momentum_step": checks._MOMENTUM,
-        "rmsprop_step": checks._RMSPROP,
-        "adam_step": checks._ADAM,
-        "batchnorm_forward": checks._BN_FORWARD,
-        "batchnorm_backward": checks._BN_BACKWARD,
-        "dropout_forward": checks._DROPOUT_FORWARD,
-        "dropout_backward": checks._DROPOUT_BACKWARD,
-    }[exercise]
-
-
-def _cases(exercise: str):
-    return {
-        "neuron_backward": checks._neuron_cases,
-        "numerical_gradient": checks._numgrad_cases,
-        "relative_error": checks._relerr_cases,
-        "linear_forward": checks._linear_forward_cases,
-        "linear_backward": checks._linear_backward_cases,
-        "relu_forward": lambda: checks._forward_cases(checks.ref.relu_forward, 60000),
-        "relu_backward": lambda: checks._backward_cases(
-            checks.ref.relu_forward, checks.ref.relu_backward, 61000
-        ),
-        "sigmoid_forward": lambda: checks._forward_cases(checks.ref.sigmoid_forward, 62000),
-        "sigmoid_backward": lambda: checks._backward_cases(
-            checks.ref.sigmoid_forward, checks.ref.sigmoid_backward, 63000
-        ),
-        "tanh_forward": lambda: checks._forward_cases(checks.ref.tanh_forward, 64000),
-        "tanh_backward": lambda: checks._backward_cases(
-            checks.ref.tanh_forward, checks.ref.tanh_backward, 65000
-        ),
-        "mse_loss": checks._mse_cases,
-        "softmax_cross_entropy": checks._sce_cases,
-        "two_layer_net": checks._net_cases,
-        "gradient_descent": checks._gd_cases,
-        "sgd_step": checks._sgd_cases,
-        "momentum_step": checks._momentum_cases,
-        "rmsprop_step": checks._rmsprop_cases,
-        "adam_step": checks._adam_cases,
-        "batchnorm_forward": checks._bn_forward_cases,
-        "batchnorm_backward": checks._bn_backward_cases,
-        "dropout_forward": checks._dropout_forward_cases,
-        "dropout_backward": checks._dropout_backward_cases,
-    }[exercise]()
+    """Fresh inputs (the registry's hidden cases for one seed, not the visible cases the check
+    runs) from the check's own case builder."""
+    ex = get(exercise)
+    return ex.spec, [c for c in ex.hidden(HIDDEN_SEED) if not c.float32]
 
 
 def _truth(exercise: str, fn) -> tuple[str, str | None]:
@@ -248,6 +190,10 @@ def _truth(exercise: str, fn) -> tuple[str, str | None]:
                 return "wrong", differ[0] if swapped else state[0]
             return "wrong", differ[0]
     return "equivalent", None
+
+
+def test_every_function_exercise_has_a_base():
+    assert set(BASES) == {ex.name for ex in exercises(kind="function")}
 
 
 def test_mutants_are_rejected_and_explained():

@@ -3,7 +3,6 @@ and check_digits_model judges a trained model."""
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 
@@ -13,42 +12,15 @@ import pytest
 import course
 from course import checks
 from course._diagnose import CheckFailure, NotDoneYet
+from course.exercises import exercises, get
 
-CHECKS = sorted(n for n in checks.__all__ if n.startswith("check_") and n != "check_digits_model")
-
-
-def _neuron(x, w, b):
-    s = 1 / (1 + math.exp(-(w * x + b)))
-    return w * s * (1 - s), x * s * (1 - s), s * (1 - s)
-
-
-def _gd(loss_and_grad, w0, lr, steps):
-    w, losses = w0.copy(), []
-    for _ in range(steps):
-        loss, g = loss_and_grad(w)
-        losses.append(loss)
-        w = w - lr * g
-    return w, losses
-
-
-def _net(x, labels, W1, b1, W2, b2):
-    z = course.linear_forward(x, W1, b1)
-    h = course.relu_forward(z)
-    loss, ds = course.softmax_cross_entropy(course.linear_forward(h, W2, b2), labels)
-    dh, dW2, db2 = course.linear_backward(ds, h, W2, b2)
-    _, dW1, db1 = course.linear_backward(course.relu_backward(dh, z), x, W1, b1)
-    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-
-
-REFERENCE = {
-    "check_neuron_backward": _neuron,
-    "check_gradient_descent": _gd,
-    "check_two_layer_net": _net,
-}
+CHECKS = [f"check_{ex.name}" for ex in exercises(kind="function")]
 
 
 def reference(check_name: str):
-    return REFERENCE.get(check_name) or getattr(course, check_name[len("check_") :])
+    """The reference of an exercise: course's own, or the registry's for the notebook-only
+    exercises (neuron_backward, two_layer_net, gradient_descent)."""
+    return get(check_name[len("check_") :]).reference
 
 
 def _raise_value_error(*args, **kwargs):
@@ -163,16 +135,16 @@ def test_exception_message_quotes_the_learner_line():
 
 
 def test_shapes_all_differ_so_transposes_cannot_hide():
-    for case in checks._linear_backward_cases():
+    for case in get("linear_backward").visible():
         n, d, m = case.sizes["N"], case.sizes["D"], case.sizes["M"]
         assert len({n, d, m}) == 3
-    for case in checks._net_cases():
+    for case in get("two_layer_net").visible():
         assert len(set(case.sizes.values())) == 4
         assert case.extra["min_abs_pre"] > 1e-3  # no ReLU kink within reach of h
 
 
 def test_backward_expectations_are_numerical_and_agree_with_reference():
-    for case in checks._linear_backward_cases():
+    for case in get("linear_backward").visible():
         if case.float32:
             continue
         for got, expected in zip(

@@ -15,6 +15,7 @@ import pytest
 import course
 from course import checks
 from course._diagnose import CheckFailure
+from course.exercises import get
 
 
 def _fail(check: Callable[[Any], None], fn: Any) -> CheckFailure:
@@ -75,8 +76,8 @@ def test_float32_inputs_must_give_float32_outputs(exercise: str, capsys) -> None
 
 
 def test_two_layer_net_and_gradient_descent_have_float32_cases() -> None:
-    assert any(c.float32 for c in checks._net_cases())
-    assert any(c.float32 for c in checks._gd_cases())
+    assert any(c.float32 for c in get("two_layer_net").visible())
+    assert any(c.float32 for c in get("gradient_descent").visible())
 
     def gd_upcast(loss_and_grad, w0, lr, steps):
         w, losses = np.asarray(w0, dtype=np.float64), []

@@ -1,46 +1,17 @@
 """Own inputs and references used to validate the corpus itself (not the checks).
 
 `make_args(exercise, seed, dtype)` builds fresh arguments; `reference(exercise)` returns the
-expected function (the course's reference where one exists, else a small one written here).
+expected function (the exercise registry's reference).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-import course
-
-
-def _neuron(x: float, w: float, b: float) -> tuple[float, float, float]:
-    s = 1 / (1 + math.exp(-(w * x + b)))
-    g = s * (1 - s)
-    return g * w, g * x, g
-
-
-def _two_layer(x, labels, W1, b1, W2, b2):
-    z = course.linear_forward(x, W1, b1)
-    h = course.relu_forward(z)
-    s = course.linear_forward(h, W2, b2)
-    loss, ds = course.softmax_cross_entropy(s, labels)
-    dh, dW2, db2 = course.linear_backward(ds, h, W2, b2)
-    dz = course.relu_backward(dh, z)
-    _, dW1, db1 = course.linear_backward(dz, x, W1, b1)
-    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-
-
-def _gd(loss_and_grad, w0, lr, steps):
-    w = w0.copy()
-    losses = []
-    for _ in range(steps):
-        loss, dw = loss_and_grad(w)
-        losses.append(loss)
-        w = w - lr * dw
-    return w, losses
-
+from course.exercises import get
 
 _A = np.random.default_rng(99).normal(size=(3, 4))
 
@@ -56,8 +27,7 @@ def _lag(w: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def reference(ex: str) -> Callable[..., Any]:
-    special = {"neuron_backward": _neuron, "two_layer_net": _two_layer, "gradient_descent": _gd}
-    return special.get(ex) or getattr(course, ex)
+    return get(ex).reference
 
 
 def make_args(ex: str, seed: int, dtype: type = np.float64) -> tuple[Any, ...]:
