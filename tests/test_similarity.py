@@ -187,14 +187,20 @@ def test_two_students_pasting_the_reference_show_in_the_reference_column(referen
     assert table["a"]["similarity_reference"] == table["b"]["similarity_reference"] == 1.0
 
 
-def test_solution_cells_as_references():
-    # the lead passes the solution notebook's answer cells too: the short textbook answer is
-    # all there is to write, so every correct student matches it; the peer column stays quiet
+def test_short_solution_cells_are_weak_evidence():
+    # the solution notebook's answer cells are references too; the short textbook answer is all
+    # there is to write, so every correct student matches it: the score stays under the usual
+    # 0.8 flag, and the peer column stays quiet
     refs = {"linear_backward": TEXTBOOK}
     table = S.similarity_table({"a": {"linear_backward": TEXTBOOK},
                                 "b": {"linear_backward": TEXTBOOK}}, refs)
-    assert table["a"]["similarity_reference"] == 1.0
+    assert 0.3 <= table["a"]["similarity_reference"] <= 0.7
+    assert table["a"]["reference_match"] == "linear_backward"
     assert table["a"]["similarity_peer"] == 0.0
+    # a longer reference, pasted, is strong evidence
+    long_ref = {"linear_backward": LOOPS}
+    table = S.similarity_table({"a": {"linear_backward": LOOPS_COPIED}}, long_ref)
+    assert table["a"]["similarity_reference"] == 1.0
 
 
 def test_bad_sources_do_not_break_the_table(references):
@@ -234,6 +240,8 @@ def test_bad_sources_do_not_break_the_table(references):
     ("def f(m):\n    return getattr(m, 'linear_' + 'backward')", "computed attribute"),
     ("def f(m):\n    return getattr(m, '__dict__')", "'__dict__'"),
     ("import numpy as np\nnp.allclose = lambda *a, **k: True", "changes np.allclose"),
+    ("import numpy as np\na, np.testing.assert_allclose = 1, print", "changes np.testing"),
+    ("import course\ncourse.layers.TABLE[0] = 1", "changes course.layers.TABLE"),
     ("import numpy as np\ndef f():\n    setattr(np, 'allclose', None)", "setattr()"),
     ("def f():\n    return ().__class__.__bases__[0].__subclasses__()", "__subclasses__"),
     ("!cat /etc/passwd\nx = 1", "shell command"),
@@ -249,6 +257,8 @@ def test_suspicious_constructs_are_flagged(source, words):
 
 @pytest.mark.parametrize("source", [PASTED, RENAMED, TEXTBOOK, LOOPS, LOOPS_COPIED, EINSUM,
                                     TEMPLATE,
+                                    "def f(z, y):\n    n = len(y)\n    d = np.exp(z)\n"
+                                    "    d[np.arange(n), y] -= 1.0\n    return d / n\n",
                                     "import numpy as np\n%matplotlib inline\n"
                                     "class Net:\n    def __init__(self):\n        self.W = 1\n"
                                     "    def forward(self, x):\n        return np.stack([x]) @ "

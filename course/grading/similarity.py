@@ -8,8 +8,9 @@ k-grams; winnowing keeps a small, position-independent fingerprint of each answe
 Wilkerson and Aiken, "Winnowing", SIGMOD 2003: the method behind MOSS).
 
 - ``similarity_reference``: the largest share of a reference function's fingerprint found in one
-  answer (1.0: all of it, for example pasted with renamed variables).  References too short to
-  tell a copy from an independent solution are left out.
+  answer (1.0: all of it, for example pasted with renamed variables).  A short reference counts
+  in proportion to its length, and one too short to tell a copy from an independent solution
+  is left out: there is one natural way to write ``dx = dout @ W.T``.
 - ``similarity_peer``: the largest overlap between one answer and a classmate's answer of the
   same name, counting only what is in neither the reference nor the starter code.
 
@@ -32,6 +33,9 @@ from collections.abc import Callable, Iterable
 K = 6  # tokens per k-gram (one short statement is about 6 to 10 tokens)
 WINDOW = 4  # winnowing window: every shared run of K + WINDOW - 1 tokens is detected
 MIN_FINGERPRINTS = 6  # a reference or answer with fewer is too short to judge
+# A match with less code than this counts in proportion: a short correct answer has few ways to
+# be written, so every good student matches a short reference and a 1.0 there proves nothing.
+DISTINCTIVE = 20
 MAX_SOURCE_CHARS = 200_000  # longer answers are not compared (and are flagged by the scan)
 
 _BUILTINS = frozenset(dir(builtins))
@@ -148,6 +152,10 @@ def similarity(answer: str, reference: str) -> float:
 
 
 # --- the table ---------------------------------------------------------------------------------
+def _weight(n: int) -> float:
+    return min(1.0, n / DISTINCTIVE)
+
+
 def similarity_table(
     answers: dict[str, dict[str, str]],
     references: dict[str, str],
@@ -163,8 +171,10 @@ def similarity_table(
     any one of the student's answers (``reference_match``: that reference's name).
     ``similarity_peer`` is the largest overlap, over answers of the same name, with one
     classmate (``peer``), measured on the fingerprints in neither the references nor the
-    templates, relative to the smaller of the two answers.  Scores are rounded to 0.01; empty
-    names and 0.0 mean nothing worth a look.
+    templates, relative to the smaller of the two answers.  Both are scaled down when the code
+    compared is short (fewer than ``DISTINCTIVE`` fingerprints): the textbook three-line answer
+    is what every good student writes.  Scores are rounded to 0.01; empty names and 0.0 mean
+    nothing worth a look.
     """
     boiler: set[int] = set()
     for src in (templates or {}).values():
@@ -182,7 +192,7 @@ def similarity_table(
         best, match = 0.0, ""
         for fp in by_name.values():
             for rname, rfp in ref_fps.items():
-                score = len(fp & rfp) / len(rfp)
+                score = len(fp & rfp) / len(rfp) * _weight(len(rfp))
                 if score > best:
                     best, match = score, rname
         table[sid] = {"similarity_reference": round(best, 2), "reference_match": match,
@@ -205,7 +215,8 @@ def similarity_table(
             for h in fp:
                 shared.update(other for other in index[h] if other != sid)
             for other, n in shared.items():
-                score = n / min(len(fp), len(by_sid[other]))
+                smaller = min(len(fp), len(by_sid[other]))
+                score = n / smaller * _weight(smaller)
                 row = table[sid]
                 better = score > row["similarity_peer"] + 1e-9
                 tie = abs(score - row["similarity_peer"]) <= 1e-9 and other < row["peer"]
@@ -442,13 +453,12 @@ def suspicious_constructs(source: str) -> list[str]:
             targets = (node.targets if isinstance(node, ast.Assign | ast.Delete)
                        else [node.target])
             for target in targets:
-                for sub in ast.walk(target):
-                    if isinstance(sub, ast.Attribute):
-                        base = sub
-                        while isinstance(base, ast.Attribute):
-                            base = base.value
-                        if isinstance(base, ast.Name) and base.id in aliases:
-                            found.append((line, f"{where}: changes {_dotted(sub)}"))
+                for sub in _stored_attributes(target):
+                    base = sub
+                    while isinstance(base, ast.Attribute | ast.Subscript):
+                        base = base.value
+                    if isinstance(base, ast.Name) and base.id in aliases:
+                        found.append((line, f"{where}: changes {_dotted(sub)}"))
     seen: set[str] = set()
     out = []
     for _, msg in sorted(found, key=lambda f: f[0]):
@@ -456,6 +466,20 @@ def suspicious_constructs(source: str) -> list[str]:
             seen.add(msg)
             out.append(msg)
     return out
+
+
+def _stored_attributes(target: ast.AST) -> list[ast.Attribute]:
+    """The attributes an assignment target writes (``a.b =``, ``a.b[i] =``, ``x, a.b =``), not
+    the ones it only reads in an index (``d[np.arange(n)] =``)."""
+    if isinstance(target, ast.Attribute):
+        return [target]
+    if isinstance(target, ast.Subscript):
+        return _stored_attributes(target.value)
+    if isinstance(target, ast.Starred):
+        return _stored_attributes(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [a for elt in target.elts for a in _stored_attributes(elt)]
+    return []
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
