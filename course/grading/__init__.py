@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="released learner notebooks, to detect edited test cells "
                              "(default: notebooks)")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run learner code WITHOUT the bubblewrap jail (still in a separate "
+                             "process, judged through plain values); for trusted code only, "
+                             "for example your own solutions on a machine without bwrap")
     parser.add_argument("--skip-self-check", action="store_true",
                         help="do not grade the solution first (normally it must earn full marks "
                              "in the sandbox, or nothing is graded)")
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     opts = Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory, quiet=args.quiet,
-                   self_check=not args.skip_self_check)
+                   self_check=not args.skip_self_check, sandbox=not args.no_sandbox)
     try:
         return main(args.assignment, args.submissions, args.out, opts,
                     source_dir=args.source_dir, release_dir=args.release_dir)

@@ -235,11 +235,18 @@ def find_notebook(files: dict[str, bytes], assignment: Assignment) -> str:
 
 @dataclass
 class Plan:
-    """What the worker runs for one submission, plus what was decided before running."""
+    """What the jail runs for one submission, plus what was decided before running.
 
-    cells: list[dict]  # {"kind", "key", "source"} in order
+    cells: the code cells in the order the learner's notebook has them, as
+    ``{"kind": "answer" | "test" | "code", "key", "source"}``; a test cell is not run in the jail
+    (``source`` empty) but carries ``targets``, the names the grader asks about there.
+    """
+
+    cells: list[dict]
     tampered: dict[str, str]  # grade_id -> one-line reason
-    answers: dict[str, str]  # answer grade_id -> learner source
+    answers: dict[str, str]  # answer (and written) grade_id -> learner source
+    markdown_before: list[dict] = field(default_factory=list)
+    markdown_after: dict[int, list[dict]] = field(default_factory=dict)
 
 
 def parse_submission(data: bytes) -> dict:
@@ -274,40 +281,75 @@ def parse_submission(data: bytes) -> dict:
 
 
 def build_plan(assignment: Assignment, nb: dict) -> Plan:
-    """Combine the source notebook with a parsed submission."""
-    submitted: dict[str, dict] = {}
-    for cell in nb.get("cells", []):
-        gid = _meta(cell).get("grade_id") if isinstance(cell, dict) else None
-        if isinstance(gid, str) and gid not in submitted:
-            submitted[gid] = cell
+    """Combine the source notebook with a parsed submission.
+
+    The learner's notebook decides the order and holds their own cells (extra helpers and
+    imports run exactly where they are, as in the notebook); read-only cells come from the
+    source notebook, a read-only cell the learner deleted comes back where it was, and a deleted
+    or edited test cell (or a deleted answer cell) is ``tampered``.
+    """
+    from course.grading.harness import targets
+
+    by_gid = {sc.grade_id: sc for sc in assignment.cells if sc.grade_id}
+    order = [sc.grade_id for sc in assignment.cells if sc.grade_id]
     cells: list[dict] = []
     tampered: dict[str, str] = {}
     answers: dict[str, str] = {}
-    for sc in assignment.cells:
-        if sc.kind == "markdown":
+    seen: set[str] = set()
+    markdown_before: list[dict] = []
+    markdown_after: dict[int, list[dict]] = {}
+    releases = {normalize(sc.release): sc for sc in assignment.cells if sc.kind == "code"}
+
+    def restore_missing(upto: int) -> None:
+        """Put back the read-only code cells before position ``upto`` of the source."""
+        for gid in order[:upto]:
+            sc = by_gid[gid]
+            if gid in seen or sc.kind != "code":
+                continue
+            seen.add(gid)
+            cells.append({"kind": "code", "key": gid, "source": sc.source})
+
+    for index, cell in enumerate(nb.get("cells", [])):
+        if not isinstance(cell, dict):
             continue
-        if sc.kind == "written":
-            cell = submitted.get(sc.grade_id)
-            if cell is not None:
-                answers[sc.grade_id] = _source(cell)
+        gid = _meta(cell).get("grade_id")
+        gid = gid if isinstance(gid, str) else None
+        sc = by_gid.get(gid) if gid is not None and gid not in seen else None
+        if cell.get("cell_type") != "code":
+            if sc is not None and sc.kind == "written":
+                seen.add(gid)
+                answers[gid] = _source(cell)
+            md = {"cell_type": "markdown", "metadata": {"nbgrader": {"grade_id": gid}} if sc
+                  else {}, "source": _source(cell)}
+            (markdown_after.setdefault(len(cells) - 1, []) if cells else markdown_before).append(md)
             continue
+        if sc is None:
+            # the learner's own cell (or an unlocked demo cell): it runs as they wrote it
+            key = f"cell-{index}"
+            cells.append({"kind": "code", "key": key, "source": _source(cell)})
+            release = releases.get(normalize(_source(cell)))
+            if release is None:
+                answers[key] = _source(cell)
+            continue
+        restore_missing(order.index(gid))
+        seen.add(gid)
         if sc.kind == "answer":
-            cell = submitted.get(sc.grade_id)
-            if cell is None or cell.get("cell_type") != "code":
-                tampered[sc.grade_id] = f"answer cell {sc.grade_id} was deleted"
-                continue
-            answers[sc.grade_id] = _source(cell)
-            cells.append({"kind": "answer", "key": sc.grade_id, "source": answers[sc.grade_id]})
+            answers[gid] = _source(cell)
+            cells.append({"kind": "answer", "key": gid, "source": answers[gid]})
         elif sc.kind == "test":
-            cell = submitted.get(sc.grade_id)
-            if cell is None or cell.get("cell_type") != "code":
-                tampered[sc.grade_id] = f"test cell {sc.grade_id} was deleted"
-                continue
             if normalize(_source(cell)) != normalize(sc.release):
-                tampered[sc.grade_id] = f"test cell {sc.grade_id} was edited"
-                continue
-            cells.append({"kind": "test", "key": sc.grade_id, "source": sc.source})
-        else:
-            cells.append({"kind": "code", "key": sc.grade_id or f"cell-{sc.index}",
-                          "source": sc.source})
-    return Plan(cells=cells, tampered=tampered, answers=answers)
+                tampered[gid] = f"test cell {gid} was edited"
+            cells.append({"kind": "test", "key": gid, "source": "", "targets": targets(gid)})
+        elif sc.kind == "code":
+            cells.append({"kind": "code", "key": gid, "source": sc.source})
+        else:  # a written-answer grade id on a code cell: the learner's code, run as written
+            cells.append({"kind": "code", "key": f"cell-{index}", "source": _source(cell)})
+    restore_missing(len(order))
+    for sc in assignment.cells:
+        if sc.grade_id and sc.grade_id not in seen:
+            if sc.kind == "answer":
+                tampered[sc.grade_id] = f"answer cell {sc.grade_id} was deleted"
+            elif sc.kind == "test":
+                tampered[sc.grade_id] = f"test cell {sc.grade_id} was deleted"
+    return Plan(cells=cells, tampered=tampered, answers=answers,
+                markdown_before=markdown_before, markdown_after=markdown_after)

@@ -1,69 +1,62 @@
-"""``backprop-course grade``: a class's submissions -> grades.csv + feedback, in parallel.
+"""``backprop-course grade``: a class's submissions -> grades.csv, results, feedback, report.
 
-Flow: read the assignment; read every submission into memory (a folder of
-``<student_id>/<notebook>.ipynb`` or a zip of one); skip submissions whose content and grading
-setup are unchanged since the last run (cache in ``OUT/.cache``); grade the rest with a pool of
-``--jobs`` sandboxed workers; write each result atomically as it arrives, and ``grades.csv``
-at the end (also after Ctrl-C, with the rows finished so far).
+Flow: read the assignment and every submission (a folder of ``<student_id>/<notebook>.ipynb``
+or a zip of one); skip submissions whose content and grading setup are unchanged since the last
+run (cache in ``OUT/.cache``); make the *grading build* of ``course`` once per run
+(:mod:`course.grading.jail`); grade the solution first (it must earn full marks); then grade
+the rest with ``--jobs`` jails at once. For each submission the learner's notebook runs in its
+own jail and this process, the trusted harness (:mod:`course.grading.harness`), judges every
+graded item through plain values. Each result is written as it arrives; ``grades.csv``,
+the class report and the similarity columns are written at the end (also after Ctrl-C, with the
+rows finished so far).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import csv
 import hashlib
-import io
 import json
 import os
-import queue
-import re
-import signal
+import secrets
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import traceback
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from course.grading import feedback
-from course.grading.assignment import (
-    Assignment,
-    Plan,
-    SubmissionError,
-    build_plan,
-    find_notebook,
-    load_assignment,
-    parse_submission,
+from course.exercises import exercises
+from course.grading import feedback, harness
+from course.grading.assignment import Assignment, build_plan, load_assignment, normalize
+from course.grading.gradebook import (
+    atomic_write,
+    cache_entry,
+    cache_path,
+    feedback_path,
+    load_cached_row,
+    results_path,
+    write_csv,
 )
-from course.grading.sandbox import UID_BLOCK, RunResult, Sandbox
+from course.grading.jail import Jail, JailUnavailable, Limits, jail_problem, make_build
+from course.grading.submissions import (
+    GradingError,
+    Submission,
+    SubmissionError,
+    display_id,
+    load_notebook,
+    make_private_dir,
+    open_lock,
+    read_submissions,
+)
 
 STATUSES = ("graded", "timeout", "crashed", "memory-limit", "malformed", "missing", "tampered",
             "integrity")
 # When several things went wrong, the row shows the most important one first.
 PRECEDENCE = ("integrity", "tampered", "timeout", "memory-limit", "crashed")
-BASE_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "detail"]
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_STUDENT_BYTES = 100 * 1024 * 1024
-GRADER_VERSION = "1"
-
-
-class GradingError(Exception):
-    """Grading cannot run at all (bad arguments, missing assignment)."""
-
-
-@dataclass
-class Submission:
-    """One student's files, read into memory."""
-
-    student_id: str
-    files: dict[str, bytes] = field(default_factory=dict)
-
-    def digest(self) -> str:
-        h = hashlib.sha256()
-        for rel in sorted(self.files):
-            h.update(rel.encode() + b"\0" + hashlib.sha256(self.files[rel]).digest())
-        return h.hexdigest()
+GRADER_VERSION = "2"
+SIMILARITY_COLUMNS = ("similarity_reference", "similarity_peer", "similarity_note")
 
 
 @dataclass
@@ -76,95 +69,7 @@ class Options:
     output_cap: int = 20000
     quiet: bool = False
     self_check: bool = True
-
-
-# --- reading submissions -----------------------------------------------------------------------
-def _safe_id(student_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._@+-]", "_", student_id).lstrip(".") or "_"
-
-
-def _read_folder(student_dir: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    total = 0
-    for path in sorted(student_dir.rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
-        rel = path.relative_to(student_dir).as_posix()
-        if any(part.startswith(".") for part in rel.split("/")):
-            continue
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES and not rel.endswith(".ipynb"):
-            continue
-        total += size
-        if total > MAX_STUDENT_BYTES:
-            break
-        files[rel] = path.read_bytes()
-    return files
-
-
-def _read_zip(path: Path, assignment: str) -> list[Submission]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise GradingError(f"cannot open {path}: {exc}") from exc
-    entries = []
-    for info in zf.infolist():
-        name = info.filename.replace("\\", "/")
-        parts = [p for p in name.split("/") if p]
-        if not parts or name.startswith("/") or ".." in parts or "__MACOSX" in parts:
-            continue
-        entries.append((parts, info))
-    firsts = {parts[0] for parts, _ in entries}
-    if (
-        len(firsts) == 1
-        and any(len(p) >= 3 for p, _ in entries)
-        and not any(len(p) >= 2 and p[1] == assignment for p, _ in entries)
-    ):
-        entries = [(parts[1:], info) for parts, info in entries if len(parts) > 1]
-    subs: dict[str, Submission] = {}
-    totals: dict[str, int] = {}
-    for parts, info in entries:
-        if parts[0].startswith("."):
-            continue
-        sub = subs.setdefault(parts[0], Submission(parts[0]))
-        if info.is_dir() or len(parts) < 2:
-            continue
-        rel = "/".join(parts[1:])
-        if any(p.startswith(".") for p in parts[1:]):
-            continue
-        if info.file_size > MAX_FILE_BYTES and not rel.endswith(".ipynb"):
-            continue
-        totals[parts[0]] = totals.get(parts[0], 0) + info.file_size
-        if totals[parts[0]] > MAX_STUDENT_BYTES:
-            continue
-        with zf.open(info) as fh:
-            sub.files[rel] = fh.read(MAX_STUDENT_BYTES + 1)
-    return sorted(subs.values(), key=lambda s: s.student_id)
-
-
-def read_submissions(path: Path, assignment: str, exclude: Path | None = None) -> list[Submission]:
-    """Every student's submission, from a folder or a zip (``exclude``: the output folder)."""
-    if path.is_file() and zipfile.is_zipfile(path):
-        return _read_zip(path, assignment)
-    if not path.is_dir():
-        raise GradingError(f"{path} is neither a folder nor a zip file")
-    subs = []
-    for child in sorted(path.iterdir()):
-        if exclude is not None and child.resolve() == exclude.resolve():
-            continue
-        if child.is_dir() and not child.name.startswith("."):
-            subs.append(Submission(child.name, _read_folder(child)))
-    return subs
-
-
-# --- deciding a row from a worker's events -----------------------------------------------------
-def _label(cell: dict) -> str:
-    kind = {"answer": "answer cell", "test": "test cell"}.get(cell["kind"], "cell")
-    return f"{kind} {cell['key']}"
-
-
-def _chain_has_memory_error(error: dict | None) -> bool:
-    return bool(error and (error.get("memory") or "MemoryError" in error.get("type", "")))
+    sandbox: bool = True  # False: --no-sandbox, for trusted code only
 
 
 def _one_line(text: str, limit: int = 240) -> str:
@@ -172,162 +77,15 @@ def _one_line(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def interpret(
-    assignment: Assignment, plan: Plan, res: RunResult, opts: Options
-) -> tuple[dict, dict[str, dict]]:
-    """(row fields: status, detail, per-test points; per-cell reports for the feedback)."""
-    cells = plan.cells
-    events = {
-        e["i"]: e for e in res.events if e.get("ev") == "cell" and isinstance(e.get("i"), int)
-    }
-    integrity = next((e for e in res.events if e.get("ev") == "integrity"), None)
-    fatal = next((e for e in res.events if e.get("ev") == "fatal"), None)
-    index_of = {c["key"]: i for i, c in enumerate(cells)}
-    problems: list[tuple[str, str]] = []
-    reports: dict[str, dict] = {}
-    scores: dict[str, float] = {}
-    failures: list[str] = []
-
-    for i, cell in enumerate(cells):
-        ev = events.get(i)
-        if ev is None:
-            continue
-        err = ev.get("error")
-        text = None
-        if err:
-            if err.get("hidden"):
-                text = "The hidden tests for this exercise failed (their details are not shown)."
-            else:
-                text = f"{err.get('type')}: {err.get('msg')}".rstrip(": ")
-                if err.get("tb"):
-                    text += "\n" + "\n".join(err["tb"])
-            if _chain_has_memory_error(err):
-                problems.append(("memory-limit", f"MemoryError in {_label(cell)} "
-                                                 f"(limit {opts.memory_mb} MiB)"))
-        reports[cell["key"]] = {"outputs": ev.get("outputs", []), "error": text}
-        for what in ev.get("delegation") or []:
-            problems.append(("integrity", f"{_label(cell)}: {what}"))
-
-    if integrity is not None:
-        i = integrity.get("i", 0)
-        where = _label(cells[i]) if isinstance(i, int) and 0 <= i < len(cells) else "a cell"
-        problems.append(("integrity", f"after {where}: {integrity.get('what')}"))
-    warnings = []
-    protected = set(assignment.protected)
-    for i, cell in enumerate(cells):
-        err = (events.get(i) or {}).get("error") or {}
-        if (
-            cell["kind"] == "code"
-            and err
-            and not any(line.startswith("answer:") for line in err.get("tb", []))
-            and not (err.get("type") == "NameError"
-                     and any(f"'{name}'" in err.get("msg", "") for name in protected))
-        ):
-            warnings.append(f"grader warning: read-only {_label(cell)} failed "
-                            f"({err['type']}: {_one_line(err.get('msg', ''), 80)})")
-    for reason in plan.tampered.values():
-        problems.append(("tampered", reason))
-
-    if not res.finished and integrity is None:
-        last = res.last_started
-        where = _label(cells[last]) if isinstance(last, int) and 0 <= last < len(cells) else \
-            "start-up"
-        rc = res.returncode
-        if res.timed_out:
-            problems.append(("timeout", f"no result within {opts.timeout:g} s; stopped in {where}"))
-        elif rc is not None and rc == -signal.SIGXCPU:
-            problems.append(("timeout", f"CPU time limit reached in {where}"))
-        elif fatal is not None:
-            problems.append(("crashed", f"{fatal.get('what')}"))
-        elif "MemoryError" in res.raw_output or "Cannot allocate memory" in res.raw_output:
-            problems.append(("memory-limit", f"out of memory in {where} "
-                                             f"(limit {opts.memory_mb} MiB)"))
-        else:
-            how = f"signal {signal.Signals(-rc).name}" if rc is not None and rc < 0 else \
-                f"exit code {rc}"
-            problems.append(("crashed", f"the grading process died ({how}) in {where}"))
-
-    for gid, points in assignment.tests:
-        note: str
-        scores[gid] = 0.0
-        i = index_of.get(gid)
-        ev = events.get(i) if i is not None else None
-        if gid in plan.tampered:
-            note = plan.tampered[gid] + ": no points"
-        elif i is None:
-            note = "not graded"
-        elif integrity is not None and i >= integrity.get("i", 0):
-            note = "not graded: integrity check failed (" + str(integrity.get("what")) + ")"
-        elif ev is None:
-            note = "not graded: the grading stopped before this cell"
-        elif ev.get("delegation"):
-            note = "no points: " + "; ".join(ev["delegation"])
-        elif ev.get("ok"):
-            scores[gid] = float(points)
-            note = "passed"
-        else:
-            err = ev.get("error") or {}
-            if err.get("hidden"):
-                note = "failed: hidden tests"
-            else:
-                note = _one_line(f"failed: {err.get('type')}: {err.get('msg')}".rstrip(": "), 160)
-        if scores[gid] < points:
-            failures.append(f"{gid} ({note})")
-        rep = reports.setdefault(gid, {"outputs": [], "error": None})
-        rep["note"] = note
-        rep["passed"] = scores[gid] >= points
-
-    failures += warnings
-    row: dict = {"score": float(sum(scores.values())), **scores}
-    if problems:
-        ranked = sorted(problems, key=lambda p: PRECEDENCE.index(p[0]))
-        row["status"] = ranked[0][0]
-        details = list(dict.fromkeys(d for _, d in ranked))
-        row["detail"] = _one_line("; ".join(details[:3]), 300)
-    else:
-        row["status"] = "graded"
-        row["detail"] = _one_line("; ".join(failures), 300) if failures else ""
-    return row, reports
-
-
-# --- grading one submission --------------------------------------------------------------------
-_warned = threading.Event()
-
-
 class SelfCheckFailed(Exception):
-    """The solution itself does not earn full marks in the sandbox: grades would be wrong."""
-
-
-def self_check(assignment: Assignment, out: Path, setup_key: str, opts: Options) -> None:
-    """Grade the solution's answers once (cached); raise SelfCheckFailed unless full marks."""
-    from course.grading.assignment import reference_notebook
-
-    marker = out / ".cache" / assignment.name / "_self_check.json"
-    try:
-        if json.loads(marker.read_text()).get("key") == setup_key:
-            return
-    except (OSError, ValueError):
-        pass
-    data = json.dumps(reference_notebook(assignment)).encode()
-    sub = Submission("(solution)", {assignment.notebook: data})
-    sandbox = Sandbox()
-    try:
-        row, _ = grade_submission(assignment, sub, sandbox, opts, 0)
-    finally:
-        sandbox.close()
-    if row["status"] != "graded" or row["score"] != assignment.max_score or row["detail"]:
-        raise SelfCheckFailed(
-            f"the solution of {assignment.name} scores {row['score']:g}/"
-            f"{assignment.max_score:g} ({row['status']}) in the grading sandbox, so the grades "
-            f"would be wrong: {row['detail'] or 'no detail'}"
-        )
-    _atomic_write(marker, json.dumps({"key": setup_key}))
+    """The solution itself does not earn full marks in the jail: grades would be wrong."""
 
 
 class Interrupted(Exception):
     """The run was stopped (Ctrl-C) while this submission was being graded."""
 
 
+# --- one submission ----------------------------------------------------------------------------
 def _blank_row(assignment: Assignment, student_id: str) -> dict:
     row = {"student_id": student_id, "assignment": assignment.name, "score": 0.0,
            "max_score": assignment.max_score, "status": "", "detail": ""}
@@ -336,81 +94,205 @@ def _blank_row(assignment: Assignment, student_id: str) -> dict:
     return row
 
 
-def grade_submission(
-    assignment: Assignment,
-    sub: Submission,
-    sandbox: Sandbox,
-    opts: Options,
-    slot: int,
-    stop: threading.Event | None = None,
-) -> tuple[dict, str]:
-    """Grade one submission: (CSV row, feedback HTML)."""
+def _items(assignment: Assignment):
+    items = exercises(assignment.name)
+    if not items:
+        raise GradingError(f"no graded items of {assignment.name} in the exercise registry "
+                           "(course/exercises/)")
+    return items
+
+
+def _blank_results(assignment: Assignment, message: str) -> list[dict]:
+    out = []
+    for ex in _items(assignment):
+        out.append({"grade_id": ex.grade_id, "name": ex.name, "kind": ex.kind, "title": ex.title,
+                    "points": 0.0, "max_points": float(ex.points),
+                    "passed": None if ex.kind == "written" else False,
+                    "message": "Written answer: graded by your instructor."
+                    if ex.kind == "written" else message,
+                    "mistake": None, "output": None})
+    return out
+
+
+@dataclass
+class Graded:
+    row: dict
+    results: list[dict]
+    notebook: dict | None
+    answers: dict  # answer grade_id -> learner source (for similarity)
+
+
+def grade_submission(assignment: Assignment, sub: Submission, build: Path, base: Path,
+                     opts: Options, stop: threading.Event | None = None) -> Graded:
+    """Grade one submission in a jail of its own."""
     row = _blank_row(assignment, sub.student_id)
     try:
-        rel = find_notebook(sub.files, assignment)
-        nb = parse_submission(sub.files[rel])
+        nb = load_notebook(sub, assignment)
     except SubmissionError as exc:
-        row.update(status=exc.status, detail=exc.detail)
-        return row, feedback.render_unreadable(assignment, sub.student_id, row)
+        row.update(status=exc.status, detail=_one_line(exc.detail, 300))
+        return Graded(row, _blank_results(assignment, f"not graded: {exc.detail}"), None, {})
     plan = build_plan(assignment, nb)
-    work = sandbox.make_workdir(sub.files, slot)
+    work = Path(tempfile.mkdtemp(prefix="w-", dir=base))
     try:
-        res = sandbox.run(plan.cells, assignment.protected, work, slot, timeout=opts.timeout,
-                          memory_mb=opts.memory_mb, output_cap=opts.output_cap, stop=stop)
+        for rel, data in sub.files.items():
+            target = work / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        jail = Jail(build, work, Limits(timeout=opts.timeout, memory_mb=opts.memory_mb,
+                                        output_cap=opts.output_cap), sandbox=opts.sandbox)
+        jail.start({"cells": plan.cells, "output_cap": opts.output_cap})
+        events: dict[int, dict] = {}
+        last_started: int | None = None
+        finished = False
+        by_key = {ex.grade_id: ex for ex in _items(assignment)}
+        verdict = harness.Verdict()
+        judged: set[str] = set()
+        tested: set[int] = set()
+        seed = secrets.randbits(62)
+        while True:
+            ev = jail.read()
+            if ev is None:
+                break
+            kind = ev.get("ev")
+            if kind == "done":
+                # a forged "done" (learner code can write to the channel) ends in a crash
+                finished = len(tested) == sum(c.get("kind") == "test" for c in plan.cells)
+                break
+            i = ev.get("i")
+            if not (isinstance(i, int) and 0 <= i < len(plan.cells)):
+                continue
+            if kind == "start":
+                last_started = i
+            elif kind == "cell":
+                events[i] = ev
+            elif kind == "test" and plan.cells[i].get("kind") == "test" and i not in tested:
+                tested.add(i)
+                key = plan.cells[i].get("key")
+                ex = by_key.get(key)
+                if ex is not None and key not in judged and key not in plan.tampered:
+                    judged.add(key)
+                    part = harness.grade_items(jail, [ex], seed)
+                    verdict.items += part.items
+                    if part.jail_gone:
+                        verdict.jail_gone = part.jail_gone
+                        break
+                jail.send_continue()
+        stopped = ("the notebook stopped before this test cell ran" if not finished
+                   else "the test cell of this item is not in the notebook")
+        for ex in _items(assignment):
+            if ex.grade_id in judged or ex.grade_id in plan.tampered:
+                continue
+            if ex.kind == "written":
+                item = harness.ItemResult(ex.grade_id, ex.name, ex.kind, ex.title,
+                                          float(ex.points), passed=None,
+                                          message="Written answer: graded by your instructor.")
+            else:
+                item = harness.ItemResult(ex.grade_id, ex.name, ex.kind, ex.title,
+                                          float(ex.points), message=f"not graded: {stopped}")
+            verdict.items.append(item)
+        ready = finished and verdict.jail_gone is None
+        outcome = jail.close()
     finally:
-        sandbox.remove_workdir(work)
-    if res.isolation and res.isolation not in ("uid", "isolated") and not _warned.is_set():
-        _warned.set()
-        print(f"backprop-course grade: warning: no sandbox for learner code: user namespace "
-              f"{res.isolation}; it runs as your user with resource limits only "
-              f"(see docs/grading.md)", file=sys.stderr)
+        shutil.rmtree(work, ignore_errors=True)
     if stop is not None and stop.is_set():
         raise Interrupted
-    fields, reports = interpret(assignment, plan, res, opts)
-    row.update(fields)
-    html_text = feedback.render(assignment, sub.student_id, row, plan.answers, reports)
-    return row, html_text
+    by_id = {it.grade_id: it for it in verdict.items}
+    results = []
+    problems: list[tuple[str, str]] = []
+    failures: list[str] = []
+    for ex in _items(assignment):
+        if ex.grade_id in plan.tampered:
+            reason = plan.tampered[ex.grade_id]
+            problems.append(("tampered", reason))
+            item = harness.ItemResult(ex.grade_id, ex.name, ex.kind, ex.title, float(ex.points))
+            item.message = f"{reason}: no points"
+            item.mistake = "tampered"
+        else:
+            item = by_id[ex.grade_id]
+        if item.integrity:
+            problems.append(("integrity", item.integrity))
+        if ex.grade_id in row:
+            row[ex.grade_id] = item.points
+            if item.points < ex.points and item.passed is not None:
+                failures.append(f"{ex.grade_id} ({_one_line(item.message, 100)})")
+        results.append(item.as_dict())
+    for ev in events.values():
+        err = ev.get("error") or {}
+        if err.get("memory"):
+            problems.append(("memory-limit", f"MemoryError in a cell (limit {opts.memory_mb} "
+                                              "MiB)"))
+            break
+    if any(it.mistake == "memory" for it in verdict.items):
+        problems.append(("memory-limit", f"MemoryError while grading (limit {opts.memory_mb} "
+                                          "MiB)"))
+    if outcome.timed_out:
+        where = f" in cell {last_started + 1}" if last_started is not None and not ready else ""
+        problems.append(("timeout", f"no result within {opts.timeout:g} s{where}"))
+    elif not ready:
+        rc = outcome.returncode
+        if rc is not None and rc in (-24, 128 + 24, 152):
+            problems.append(("timeout", "CPU time limit reached"))
+        elif "MemoryError" in outcome.raw_output or "Cannot allocate memory" in outcome.raw_output:
+            problems.append(("memory-limit", f"out of memory (limit {opts.memory_mb} MiB)"))
+        else:
+            where = f" in cell {last_started + 1}" if last_started is not None else ""
+            how = f"exit code {rc}" if rc is not None else "no answer"
+            problems.append(("crashed", f"the notebook process ended ({how}){where}"))
+    row["score"] = float(sum(row[gid] for gid, _ in assignment.tests))
+    if problems:
+        ranked = sorted(problems, key=lambda p: PRECEDENCE.index(p[0]))
+        row["status"] = ranked[0][0]
+        row["detail"] = _one_line("; ".join(dict.fromkeys(d for _, d in ranked)), 300)
+    else:
+        row["status"] = "graded"
+        row["detail"] = _one_line("; ".join(failures), 300) if failures else ""
+    executed = _executed_notebook(assignment, nb, plan, events, results)
+    return Graded(row, results, executed, plan.answers)
 
 
-# --- output ------------------------------------------------------------------------------------
-def _atomic_write(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def _executed_notebook(assignment: Assignment, nb: dict, plan, events: dict[int, dict],
+                       results: list[dict]) -> dict:
+    """The learner's notebook as it ran in the jail: outputs filled in, test cells as released."""
+    release = {sc.grade_id: sc.release for sc in assignment.cells if sc.grade_id}
+    cells = []
+    for i, cell in enumerate(plan.cells):
+        src = cell.get("source", "")
+        meta: dict = {}
+        if cell.get("kind") == "test":
+            src = release.get(cell["key"], "")
+        if cell.get("key") and not str(cell["key"]).startswith("cell-"):
+            meta = {"nbgrader": {"grade_id": cell["key"]}}
+        outputs = []
+        ev = events.get(i) or {}
+        if ev.get("text"):
+            outputs.append({"output_type": "stream", "name": "stdout", "text": ev["text"]})
+        for png in ev.get("images") or []:
+            if isinstance(png, str):
+                outputs.append({"output_type": "display_data", "metadata": {},
+                                "data": {"image/png": png}})
+        err = ev.get("error")
+        if isinstance(err, dict):
+            outputs.append({"output_type": "error", "ename": str(err.get("type", "Error")),
+                            "evalue": str(err.get("msg", "")),
+                            "traceback": [str(x) for x in err.get("tb") or []]})
+        cells.append({"cell_type": "code", "metadata": meta, "source": src,
+                      "execution_count": None, "outputs": outputs})
+        for md in plan.markdown_after.get(i, []):
+            cells.append(md)
+    cells = plan.markdown_before + cells
+    return {"cells": cells, "metadata": nb.get("metadata", {}) if isinstance(
+        nb.get("metadata"), dict) else {}, "nbformat": 4, "nbformat_minor": 5}
 
 
-def _fmt(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def write_csv(path: Path, assignment: Assignment, rows: list[dict]) -> None:
-    """grades.csv: the base columns, then one column per graded exercise (its points)."""
-    columns = BASE_COLUMNS + [gid for gid, _ in assignment.tests]
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(columns)
-    for row in sorted(rows, key=lambda r: r["student_id"]):
-        writer.writerow([_fmt(row.get(c, "")) for c in columns])
-    _atomic_write(path, buf.getvalue())
-
-
-# course modules that cannot change a score (command-line tools, figures): not in the cache key
-NOT_GRADING = {"cli.py", "launch.py", "release.py", "progress.py", "_nbtools.py", "plots.py",
-               "widgets.py"}
-
-
+# --- the whole run -----------------------------------------------------------------------------
 def code_digest() -> str:
-    """Hash of the course source that decides scores (reference, checks, grader)."""
+    """Hash of the course source that decides scores (reference, checks, registry, grader)."""
     h = hashlib.sha256(GRADER_VERSION.encode())
     pkg = Path(__file__).resolve().parents[1]
-    for path in sorted(list(pkg.glob("*.py")) + list(pkg.glob("grading/*.py"))):
-        if path.parent == pkg and path.name in NOT_GRADING:
+    for path in sorted(pkg.rglob("*.py")):
+        if "__pycache__" in path.parts:
             continue
-        h.update(path.name.encode() + path.read_bytes())
+        h.update(str(path.relative_to(pkg)).encode() + path.read_bytes())
     return h.hexdigest()
 
 
@@ -420,15 +302,14 @@ class Progress:
     def __init__(self, total: int, quiet: bool) -> None:
         self.total, self.done, self.quiet = total, 0, quiet
         self.tty = sys.stderr.isatty()
-        self.start = time.monotonic()
 
     def update(self, row: dict, cached: bool) -> None:
         self.done += 1
         if self.quiet:
             return
         tag = " (unchanged)" if cached else ""
-        line = (f"{row['student_id']}: {row['status']} {row['score']:g}/{row['max_score']:g}"
-                f"{tag}")
+        line = (f"{display_id(row['student_id'], 40)}: {row['status']} "
+                f"{row['score']:g}/{row['max_score']:g}{tag}")
         if self.tty:
             width = 30
             filled = int(width * self.done / max(self.total, 1))
@@ -445,12 +326,13 @@ def summary(assignment: Assignment, rows: list[dict]) -> str:
     """A short table for the terminal: per-student rows (up to 40) and counts per status."""
     lines = []
     if rows and len(rows) <= 40:
-        width = max(10, *(len(r["student_id"]) for r in rows))
+        ids = {id(r): display_id(r["student_id"], 40) for r in rows}
+        width = max(10, *(len(v) for v in ids.values()))
         lines.append(f"{'student':<{width}}  {'score':>9}  {'status':<12}  detail")
-        for r in sorted(rows, key=lambda r: r["student_id"]):
+        for r in sorted(rows, key=lambda r: str(r["student_id"])):
             score = f"{r['score']:g}/{r['max_score']:g}"
-            lines.append(f"{r['student_id']:<{width}}  {score:>9}  {r['status']:<12}  "
-                         f"{_one_line(r['detail'], 60)}")
+            lines.append(f"{ids[id(r)]:<{width}}  {score:>9}  {r['status']:<12}  "
+                         f"{display_id(_one_line(r['detail'], 60), 80) if r['detail'] else ''}")
         lines.append("")
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     lines.append("  ".join(f"{s}: {n}" for s, n in counts.items() if n) or "no submissions")
@@ -463,75 +345,154 @@ def summary(assignment: Assignment, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# --- the whole run -----------------------------------------------------------------------------
-def grade_class(
-    assignment: Assignment,
-    submissions: list[Submission],
-    out: Path,
-    opts: Options,
-) -> tuple[list[dict], bool]:
+def _solution_submission(assignment: Assignment) -> Submission:
+    from course.grading.assignment import reference_notebook
+
+    data = json.dumps(reference_notebook(assignment)).encode()
+    return Submission("(solution)", {assignment.notebook: data})
+
+
+def self_check(assignment: Assignment, out: Path, setup_key: str, build: Path, base: Path,
+               opts: Options) -> None:
+    """Grade the solution's answers once (cached); raise SelfCheckFailed unless full marks."""
+    marker = out / ".cache" / assignment.name / "_self_check.json"
+    try:
+        if json.loads(marker.read_text()).get("key") == setup_key:
+            return
+    except (OSError, ValueError):
+        pass
+    graded = grade_submission(assignment, _solution_submission(assignment), build, base, opts)
+    row = graded.row
+    if row["status"] != "graded" or row["score"] != assignment.max_score or row["detail"]:
+        raise SelfCheckFailed(
+            f"the solution of {assignment.name} scores {row['score']:g}/"
+            f"{assignment.max_score:g} ({row['status']}) in the grading jail, so the grades "
+            f"would be wrong: {row['detail'] or 'no detail'}"
+        )
+    atomic_write(marker, json.dumps({"key": setup_key}))
+
+
+def _similarity(assignment: Assignment, answers: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """Similarity columns per student: to the reference code, to classmates, and the run-time
+    constructs an answer uses to reach beyond the exercise (advice for the instructor)."""
+    from course.grading import similarity
+
+    try:
+        refs = similarity.library_references()
+        items = [ex for ex in exercises(assignment.name) if ex.kind == "function" and ex.name]
+        registry_refs = []
+        for ex in items:
+            module = sys.modules.get(f"course.exercises.{_module_of(ex)}")
+            fn = getattr(module, ex.name, None) if module is not None else None
+            if callable(fn):
+                registry_refs.append(fn)
+        refs.update(similarity.reference_sources(registry_refs))
+        solution = {sc.grade_id: sc.source for sc in assignment.cells if sc.kind == "answer"}
+        for gid, src in solution.items():
+            refs.setdefault(f"solution:{gid}", _strip_solution_markers(src))
+        templates = {sc.grade_id: sc.release for sc in assignment.cells if sc.kind == "answer"}
+        table = similarity.similarity_table(answers, refs, templates)
+    except Exception:  # noqa: BLE001 - similarity is advice, never a reason to lose grades
+        traceback.print_exc()
+        return {}
+    out: dict[str, dict] = {}
+    for sid, found in table.items():
+        flags: list[str] = []
+        for name, src in (answers.get(sid) or {}).items():
+            flags += [f"{name}: {f}" for f in similarity.suspicious_constructs(src)]
+        note = []
+        if found.get("reference_match") and found.get("similarity_reference", 0) >= 0.8:
+            note.append(f"close to {found['reference_match']}")
+        if found.get("peer") and found.get("similarity_peer", 0) >= 0.8:
+            note.append(f"close to {found['peer']}")
+        note += flags[:5]
+        out[sid] = {"similarity_reference": found.get("similarity_reference", 0.0),
+                    "similarity_peer": found.get("similarity_peer", 0.0),
+                    "similarity_note": _one_line("; ".join(note), 300)}
+    return out
+
+
+def _strip_solution_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def _module_of(ex) -> str:
+    from course.exercises import MODULES
+
+    prefix = f"nb{ex.notebook[:2]}"
+    return next((m for m in MODULES if m.startswith(prefix)), "")
+
+
+def grade_class(assignment: Assignment, submissions: list[Submission], out: Path,
+                opts: Options) -> tuple[list[dict], bool]:
     """Grade everything; return (rows, interrupted)."""
-    out.mkdir(parents=True, exist_ok=True)
-    cache_dir = out / ".cache" / assignment.name
+    make_private_dir(out)
+    lock = open_lock(out)
+    if lock is None:
+        raise GradingError(f"another grading run is writing {out}; wait for it to finish")
+    real_stdout = sys.stdout
+    base = Path(tempfile.mkdtemp(prefix="backprop-grade-"))
+    os.chmod(base, 0o700)
+    try:
+        return _grade_class(assignment, submissions, out, opts, base)
+    finally:
+        sys.stdout = real_stdout
+        shutil.rmtree(base, ignore_errors=True)
+        lock.release()
+
+
+def _grade_class(assignment: Assignment, submissions: list[Submission], out: Path,
+                 opts: Options, base: Path) -> tuple[list[dict], bool]:
     setup_key = hashlib.sha256(
-        f"{assignment.digest}|{code_digest()}|{opts.timeout}|{opts.memory_mb}|{opts.output_cap}"
-        .encode()
-    ).hexdigest()
+        f"{assignment.digest}|{code_digest()}|{opts.timeout}|{opts.memory_mb}|{opts.output_cap}|"
+        f"{opts.sandbox}".encode()).hexdigest()
     rows: dict[str, dict] = {}
+    entries: dict[str, dict] = {}
     todo: list[tuple[Submission, str]] = []
     progress = Progress(len(submissions), opts.quiet)
     for sub in submissions:
         key = hashlib.sha256(f"{setup_key}|{sub.digest()}".encode()).hexdigest()
-        entry = cache_dir / f"{_safe_id(sub.student_id)}.json"
-        fb = out / "feedback" / _safe_id(sub.student_id) / f"{assignment.name}.html"
-        try:
-            cached = json.loads(entry.read_text())
-        except (OSError, ValueError):
-            cached = None
-        if cached and cached.get("key") == key and fb.exists():
-            rows[sub.student_id] = cached["row"]
-            progress.update(cached["row"], cached=True)
+        cached = load_cached_row(cache_path(out, assignment.name, sub.student_id), key,
+                                 sub.student_id)
+        if cached is not None and feedback_path(out, sub.student_id, assignment.name).exists():
+            rows[sub.student_id] = cached
+            progress.update(cached, cached=True)
         else:
             todo.append((sub, key))
 
     interrupted = False
-    if todo and opts.self_check:
-        self_check(assignment, out, setup_key, opts)
     if todo:
-        sandbox = Sandbox()
-        if sandbox.warning and not opts.quiet:
-            print(f"backprop-course grade: {sandbox.warning}", file=sys.stderr)
+        build = make_build(base / "build", secrets.randbits(63))
+        if opts.self_check:
+            self_check(assignment, out, setup_key, build, base, opts)
         stop = threading.Event()
-        slots: queue.Queue[int] = queue.Queue()
-        for s in range(max(1, min(opts.jobs, UID_BLOCK))):
-            slots.put(s)
         lock = threading.Lock()
 
         def task(sub: Submission, key: str) -> dict:
             if stop.is_set():
                 raise Interrupted
-            slot = slots.get()
             cacheable = True
             try:
-                row, html_text = grade_submission(assignment, sub, sandbox, opts, slot, stop)
+                graded = grade_submission(assignment, sub, build, base, opts, stop)
             except Interrupted:
                 raise
             except Exception as exc:  # noqa: BLE001 - a grader bug must not lose the gradebook
                 traceback.print_exc()
                 row = _blank_row(assignment, sub.student_id)
                 row.update(status="crashed", detail=_one_line(f"internal grader error: {exc!r}"))
-                html_text = feedback.render_unreadable(assignment, sub.student_id, row)
+                graded = Graded(row, _blank_results(assignment, "not graded: internal error"),
+                                None, {})
                 cacheable = False
-            finally:
-                slots.put(slot)
-            sid = _safe_id(sub.student_id)
-            _atomic_write(out / "feedback" / sid / f"{assignment.name}.html", html_text)
+            _write_student(out, assignment, sub.student_id, graded)
             if cacheable:
-                _atomic_write(cache_dir / f"{sid}.json", json.dumps({"key": key, "row": row}))
+                atomic_write(cache_path(out, assignment.name, sub.student_id),
+                             cache_entry(key, sub.student_id, graded.row))
             with lock:
-                rows[sub.student_id] = row
-                progress.update(row, cached=False)
-            return row
+                rows[sub.student_id] = graded.row
+                entries[sub.student_id] = {"answers": graded.answers}
+                progress.update(graded.row, cached=False)
+            return graded.row
 
         pool = cf.ThreadPoolExecutor(max_workers=max(1, opts.jobs))
         futures = [pool.submit(task, sub, key) for sub, key in todo]
@@ -543,9 +504,7 @@ def grade_class(
             interrupted = True
             stop.set()
         finally:
-            stop.set() if interrupted else None
             pool.shutdown(wait=True, cancel_futures=True)
-            sandbox.close()
         for fut in futures:
             if fut.cancelled() or not fut.done():
                 continue
@@ -553,22 +512,70 @@ def grade_class(
             if exc is not None and not isinstance(exc, Interrupted):
                 raise exc
     ordered = [rows[s.student_id] for s in submissions if s.student_id in rows]
-    write_csv(out / "grades.csv", assignment, ordered)
+    _finish(out, assignment, ordered)
     return ordered, interrupted
 
 
-def main(
-    assignment_name: str,
-    submissions_path: Path,
-    out: Path,
-    opts: Options,
-    source_dir: Path = Path("solutions"),
-    release_dir: Path | None = Path("notebooks"),
-) -> int:
+def _write_student(out: Path, assignment: Assignment, student_id: str, graded: Graded) -> None:
+    entry = {"row": graded.row, "results": graded.results, "notebook": graded.notebook,
+             "answers": graded.answers}
+    atomic_write(results_path(out, student_id), json.dumps(entry))
+    try:
+        if graded.notebook is not None:
+            page = feedback.render_page(graded.notebook, graded.results, graded.row)
+        else:
+            page = feedback.render_unreadable_page(graded.row, graded.results)
+    except Exception:  # noqa: BLE001 - feedback must never cost a grade
+        traceback.print_exc()
+        page = feedback.render_unreadable_page(graded.row, graded.results)
+    atomic_write(feedback_path(out, student_id, assignment.name), page)
+
+
+def _finish(out: Path, assignment: Assignment, rows: list[dict]) -> None:
+    """grades.csv with the mistake and similarity columns, and the class report."""
+    from course.grading import report
+
+    saved: dict[str, dict] = {}
+    for row in rows:
+        try:
+            saved[row["student_id"]] = json.loads(
+                results_path(out, row["student_id"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            saved[row["student_id"]] = {"row": row, "results": []}
+    answers = {sid: {k: v for k, v in (e.get("answers") or {}).items() if isinstance(v, str)}
+               for sid, e in saved.items()}
+    sim = _similarity(assignment, answers)
+    grade_ids = [gid for gid, _ in assignment.tests]
+    extra = report.mistake_column_names(grade_ids) + list(SIMILARITY_COLUMNS)
+    for row in rows:
+        results = saved.get(row["student_id"], {}).get("results") or []
+        row.update(report.mistake_columns(results))
+        row.update({k: v for k, v in sim.get(row["student_id"], {}).items()
+                    if k in SIMILARITY_COLUMNS})
+    write_csv(out / "grades.csv", assignment, rows, extra_columns=extra)
+    entries = [{"row": r, "results": saved.get(r["student_id"], {}).get("results") or []}
+               for r in rows]
+    try:
+        report.write_class_report(out, assignment.name, entries)
+    except Exception:  # noqa: BLE001 - the report is advice; the gradebook is written
+        traceback.print_exc()
+
+
+def main(assignment_name: str, submissions_path: Path, out: Path, opts: Options,
+         source_dir: Path = Path("solutions"), release_dir: Path | None = Path("notebooks")) -> int:
     """Run the whole command; return the exit status."""
+    if opts.sandbox:
+        problem = jail_problem()
+        if problem is not None:
+            print(f"backprop-course grade: {problem} (or pass --no-sandbox, for trusted code "
+                  "only)", file=sys.stderr)
+            return 2
     try:
         assignment = load_assignment(assignment_name, source_dir, release_dir)
-        submissions = read_submissions(submissions_path, assignment_name, exclude=out)
+        _items(assignment)
+        warnings: list[str] = []
+        submissions = read_submissions(submissions_path, assignment_name, exclude=out,
+                                       warnings=warnings)
     except Exception as exc:  # noqa: BLE001 - report why grading cannot run
         from course.grading.assignment import AssignmentError
 
@@ -576,11 +583,21 @@ def main(
             print(f"backprop-course grade: {exc}", file=sys.stderr)
             return 2
         raise
+    for w in warnings:
+        if not opts.quiet:
+            print(f"backprop-course grade: warning: {display_id(w, 300)}", file=sys.stderr)
     if not submissions:
         print(f"backprop-course grade: warning: no student folders in {submissions_path}",
               file=sys.stderr)
+    start = time.monotonic()
     try:
         rows, interrupted = grade_class(assignment, submissions, out, opts)
+    except GradingError as exc:
+        print(f"backprop-course grade: {exc}", file=sys.stderr)
+        return 2
+    except JailUnavailable as exc:
+        print(f"backprop-course grade: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"backprop-course grade: cannot write the results: {exc}", file=sys.stderr)
         return 2
@@ -590,12 +607,14 @@ def main(
         return 2
     if not opts.quiet:
         print(summary(assignment, rows))
-        print(f"gradebook: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
+        print(f"gradebook: {out / 'grades.csv'}   feedback: {out / 'feedback'}   report: "
+              f"{out / 'class-report.html'}   ({time.monotonic() - start:.0f} s)")
     if interrupted:
-        print(
-            f"interrupted: {len(rows)} of {len(submissions)} submissions are in "
-            f"{out / 'grades.csv'}; run the same command again to grade the rest.",
-            file=sys.stderr,
-        )
+        print(f"interrupted: {len(rows)} of {len(submissions)} submissions are in "
+              f"{out / 'grades.csv'}; run the same command again to grade the rest.",
+              file=sys.stderr)
         return 130
     return 0
+
+
+__all__ = ["Options", "SelfCheckFailed", "grade_class", "grade_submission", "main", "normalize"]
