@@ -444,12 +444,19 @@ def call_learner(spec: Spec, fn: Callable[..., Any], case: Case) -> tuple[Any, l
             mistake="not_started",
         ) from None
     except Exception as exc:  # noqa: BLE001 - any learner error becomes a readable failure
-        where = _learner_line(exc, fn)
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        try:
-            target, what, tag, hint = _crash_analysis(spec, fn, exc)
-        except Exception:  # noqa: BLE001 - the analysis is best effort
-            target, what, tag, hint = None, "", None, ""
+        report = getattr(exc, "remote_report", None)
+        if isinstance(report, dict):
+            # The function ran in the grading jail, which analysed the crash where it happened.
+            where = report.get("where") or ""
+            target, what = report.get("target"), report.get("what") or ""
+            tag, hint = report.get("tag"), report.get("hint") or ""
+        else:
+            where = _learner_line(exc, fn)
+            try:
+                target, what, tag, hint = _crash_analysis(spec, fn, exc)
+            except Exception:  # noqa: BLE001 - the analysis is best effort
+                target, what, tag, hint = None, "", None, ""
         if len(msg) > 110:
             msg = msg[:100].rstrip() + " ..."
         output = target if target in [o.name for o in spec.outputs] else None
