@@ -227,7 +227,7 @@ def similarity_table(
     return table
 
 
-NOTE_AT = 0.5  # a similarity from this on is named in the note
+NOTE_AT = 0.8  # a similarity from this on is named in the note (the class report flags 0.8)
 NOTE_FLAGS = 3  # static-scan findings named in the note (the rest counted)
 
 
