@@ -391,25 +391,11 @@ def _similarity(assignment: Assignment, answers: dict[str, dict[str, str]]) -> d
         for gid, src in solution.items():
             refs.setdefault(f"solution:{gid}", _strip_solution_markers(src))
         templates = {sc.grade_id: sc.release for sc in assignment.cells if sc.kind == "answer"}
-        table = similarity.similarity_table(answers, refs, templates)
+        table = similarity.similarity_for(answers, refs, templates)
     except Exception:  # noqa: BLE001 - similarity is advice, never a reason to lose grades
         traceback.print_exc()
         return {}
-    out: dict[str, dict] = {}
-    for sid, found in table.items():
-        flags: list[str] = []
-        for name, src in (answers.get(sid) or {}).items():
-            flags += [f"{name}: {f}" for f in similarity.suspicious_constructs(src)]
-        note = []
-        if found.get("reference_match") and found.get("similarity_reference", 0) >= 0.8:
-            note.append(f"close to {found['reference_match']}")
-        if found.get("peer") and found.get("similarity_peer", 0) >= 0.8:
-            note.append(f"close to {found['peer']}")
-        note += flags[:5]
-        out[sid] = {"similarity_reference": found.get("similarity_reference", 0.0),
-                    "similarity_peer": found.get("similarity_peer", 0.0),
-                    "similarity_note": _one_line("; ".join(note), 300)}
-    return out
+    return {sid: {k: found.get(k, "") for k in SIMILARITY_COLUMNS} for sid, found in table.items()}
 
 
 def _strip_solution_markers(source: str) -> str:
