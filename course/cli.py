@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "progress": ("course.progress", "list every exercise with pass / fail / not started"),
     "release": ("course.release", "regenerate the learner notebooks from solutions/ (nbgrader)"),
     "grade": ("course.grading", "grade a class's submissions into a gradebook CSV + feedback"),
+    "lite": ("course.lite", "build the course as a website that runs in the browser (no server)"),
     "export": ("course.grading.exports", "graded class -> Canvas / Moodle CSV, Gradescope JSON"),
 }
 
