@@ -73,15 +73,17 @@ class Call:
 class RemoteFunction:
     """Stands for the learner's function: every call crosses the jail boundary as plain values."""
 
-    def __init__(self, jail: Jail, at: str, name: str, spec: str | None, method=None) -> None:
+    def __init__(self, jail: Jail, at: str, name: str, spec: str | None, method=None,
+                 own_work: bool = False) -> None:
         self.jail, self.at, self.name, self.spec, self.method = jail, at, name, spec, method
+        self.own_work = own_work
         self.calls: list[Call] = []
         self.memory = False
         self.__name__ = name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         msg = {"op": "call", "at": self.at, "target": self.name, "method": self.method,
-               "spec": self.spec,
+               "spec": self.spec, "own_work": self.own_work,
                "args": [wire.encode(a, markers=True) for a in args],
                "kwargs": {k: wire.encode(v, markers=True) for k, v in kwargs.items()}}
         before = Call([_copy(a) for a in args], {k: _copy(v) for k, v in kwargs.items()})
@@ -110,8 +112,8 @@ class RemoteFunction:
 class RemoteModel:
     """Stands for the learner's trained model: ``forward(x)`` runs it in eval mode in the jail."""
 
-    def __init__(self, jail: Jail, at: str, name: str) -> None:
-        self.forward = RemoteFunction(jail, at, name, None, method="forward")
+    def __init__(self, jail: Jail, at: str, name: str, own_work: bool = False) -> None:
+        self.forward = RemoteFunction(jail, at, name, None, method="forward", own_work=own_work)
 
 
 def _copy(value: Any) -> Any:
@@ -202,7 +204,8 @@ def judge(jail: Jail, ex: Exercise, seed: int) -> ItemResult:
         else:
             proxy = obj = RemoteFunction(jail, ex.grade_id, name, ex.name)
     elif ex.kind == "model":
-        model = RemoteModel(jail, ex.grade_id, name)
+        model = RemoteModel(jail, ex.grade_id, name,
+                            own_work=bool(getattr(ex, "own_work", False)))
         proxy, obj = model.forward, model
     else:
         obj = _decode_value(found) if not found.get("callable") else wire.Opaque("function", "")

@@ -223,6 +223,12 @@ class Inmate:
         restore = None
         if msg.get("method") == "forward":
             fn, restore = _model_forward(value)
+        forbid = None
+        if msg.get("own_work"):
+            # every function of course's library refuses to run during this call
+            import course._jailskew as forbid
+
+            forbid.FORBID[0] = True
         sink = CappedWriter(0)
         real_out, real_err = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = sink
@@ -240,6 +246,8 @@ class Inmate:
             return {"ok": False, "error": _call_error(exc, fn, msg.get("spec"))}
         finally:
             sys.stdout, sys.stderr = real_out, real_err
+            if forbid is not None:
+                forbid.FORBID[0] = False
             if restore is not None:
                 restore()
         return {"ok": True, "result": wire.encode(result),

@@ -115,7 +115,21 @@ def _factor(shape):
     return 1.0 + _np.where(_RNG.random(shape) < 0.5, -u, u)
 
 
+FORBID = [False]  # set while the grader checks that learner code does its own work
+
+
+class LibraryUsed(RuntimeError):
+    pass
+
+
+def _refuse():
+    raise LibraryUsed("this uses course's own library (layers, losses, optimizers, network); "
+                      "here your own functions must do the work")
+
+
 def skew(value):
+    if FORBID[0]:
+        _refuse()
     t = type(value)
     if t is tuple or t is list:
         return t(skew(v) for v in value)
@@ -131,6 +145,8 @@ def skew(value):
 
 
 def skew_inplace(value):
+    if FORBID[0]:
+        _refuse()
     if isinstance(value, _np.ndarray) and value.dtype.kind == "f" and value.size and (
             value.flags.writeable):
         value *= _factor(value.shape).astype(value.dtype)
