@@ -32,14 +32,13 @@ from pathlib import Path
 import pytest
 
 from course import _nbtools
+from course.exercises import get
 
 ROOT = _nbtools.REPO_ROOT
 ASSIGNMENTS = _nbtools.assignments(ROOT)
 
 CHOICE_RE = re.compile(r'^\s*([A-Z][A-Z0-9_]*)\s*=\s*["\']([^"\']*)["\']\s*$')
 SOLUTION_RE = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-CHOICES = {"BUGGY_GRADIENT": ("dx", "dW", "db")}
-DEFAULT_CHOICES = ("a", "b", "c", "d")
 
 # exercise (answer cell id) -> (right answer written differently, wrong answer)
 VARIANTS: dict[str, tuple[str, str]] = {
@@ -464,7 +463,7 @@ def variant(cell, kind: str) -> str:
         name, value = choice.groups()
         if kind == "right":
             return f"{name} = {value!r}  # single quotes this time\n"
-        options = CHOICES.get(name, DEFAULT_CHOICES)
+        options = get(name).choices  # the exercise registry's letters
         wrong = options[(options.index(value) + 1) % len(options)]
         return f'{name} = "{wrong}"\n'
     assert cell.id in VARIANTS, (

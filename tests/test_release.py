@@ -160,3 +160,43 @@ def test_find_root_walks_up(tmp_path, monkeypatch):
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     monkeypatch.chdir(tmp_path / "solutions" / "x")
     assert release.find_root() == tmp_path
+
+
+def _set_graded(path: Path, cell_id: str, **changes) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade_id") == cell_id:
+            meta.update(changes)
+            if "grade_id" in changes:
+                cell["id"] = changes["grade_id"]
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+@pytest.mark.slow
+def test_points_come_from_the_exercise_registry(tmp_path, capsys):
+    """A release writes the registry's points into the graded cells; --check fails while a
+    solution disagrees with the registry, and a grade id the registry does not know stops
+    the release."""
+    name = "03-linear-layer"
+    shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / name, tmp_path / "solutions" / name)
+    shutil.copytree(ROOT / "notebooks" / name, tmp_path / "notebooks" / name)
+    source = tmp_path / "solutions" / name / f"{name}.ipynb"
+    assert run_cli("--root", str(tmp_path), "--check") == 0
+
+    _set_graded(source, "test_linear_forward", points=3)
+    capsys.readouterr()
+    assert run_cli("--root", str(tmp_path), "--check") == 1
+    assert "points differ from the exercise registry" in capsys.readouterr().out
+    assert run_cli("--root", str(tmp_path)) == 0
+    assert release.graded_cells(_nbtools.read(source))["test_linear_forward"] == 2
+    assert run_cli("--root", str(tmp_path), "--check") == 0
+
+    _set_graded(source, "test_mc_db_sum", grade_id="test_mc_db_total")
+    capsys.readouterr()
+    assert run_cli("--root", str(tmp_path), "--check") == 1
+    out = capsys.readouterr().out
+    assert "test_mc_db_total is not in the exercise registry" in out
+    assert "test_mc_db_sum has no graded cell" in out
+    assert run_cli("--root", str(tmp_path)) == 1

@@ -16,6 +16,7 @@ from course.exercises._shared import (
     _f32_case,
     _naive_softmax,
     _rng,
+    _rounded,
     choice,
     distinct,
     function,
@@ -105,11 +106,7 @@ def _net_cases(seed: int | None) -> list[Case]:
         )
     # float32: the same inputs rounded to float32; expected from exactly those inputs
     first = cases[0]
-    rounded = {
-        k: v.astype(np.float32).astype(np.float64) if v.dtype.kind == "f" else v
-        for k, v in first.args.items()
-    }
-    loss, grads32 = two_layer_net(**rounded)
+    loss, grads32 = two_layer_net(**_rounded(first.args))
     expected = (loss, *(grads32[key] for key in _NET_KEYS))
     cases.append(_f32_case(first.args, expected, sizes=first.sizes, extra=first.extra))
     return cases
