@@ -63,6 +63,8 @@ def encode(value: Any, *, markers: bool = False, depth: int = 0) -> Any:
         return value if -(2**63) <= value < 2**64 else _opaque(value)
     if t is float:
         return value
+    if isinstance(value, str):
+        return str.__str__(value)  # a str subclass crosses as its characters, nothing more
     if t is list or t is tuple:
         items = [encode(v, markers=markers, depth=depth + 1) for v in value]
         return {"l" if t is list else "t": items}
