@@ -545,6 +545,12 @@ def _finish(out: Path, assignment: Assignment, rows: list[dict]) -> None:
         report.write_class_report(out, assignment.name, entries)
     except Exception:  # noqa: BLE001 - the report is advice; the gradebook is written
         traceback.print_exc()
+    try:
+        from course.grading import exports
+
+        exports.write_exports(out, report=False)  # Canvas, Moodle, Gradescope files
+    except Exception:  # noqa: BLE001 - the exports can be redone with backprop-course export
+        traceback.print_exc()
 
 
 def main(assignment_name: str, submissions_path: Path, out: Path, opts: Options,
