@@ -16,6 +16,7 @@ from course.gradcheck import numerical_gradient
 
 REFERENCE = "the reference implementation"
 
+
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 

@@ -13,6 +13,7 @@ from course.gradcheck import numerical_gradient
 
 NOTEBOOK = "01-chain-rule"
 
+
 def neuron_backward(x: float, w: float, b: float) -> tuple[float, float, float]:
     """The reference: (dx, dw, db) of f = sigmoid(w * x + b), by the chain rule."""
     s = 1.0 / (1.0 + math.exp(-(w * x + b)))

@@ -24,6 +24,7 @@ from course.exercises._shared import (
 
 NOTEBOOK = "03-linear-layer"
 
+
 _LINEAR_SHAPES = [(4, 3, 5), (6, 2, 7), (3, 5, 4)]
 
 

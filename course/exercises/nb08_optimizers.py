@@ -19,6 +19,7 @@ from course.exercises._shared import (
 
 NOTEBOOK = "08-optimizers"
 
+
 def _momentum_cases(seed: int | None) -> list[Case]:
     fixed = [
         ((3, 4), 0.1, 0.9, False),
