@@ -9,9 +9,12 @@ non-finite number really matters.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def shape_str(a: Any) -> str:
@@ -47,11 +50,14 @@ def result_dtype(*arrays: np.ndarray) -> np.dtype:
 def floats(fn: str, **arrays: Any) -> list[np.ndarray]:
     """Convert every keyword argument with `as_float` and cast all to one dtype."""
     values = list(arrays.values())
-    dtype = getattr(values[0], "dtype", None)
-    if (dtype == np.float64 or dtype == np.float32) and all(
-        type(a) is np.ndarray and a.dtype == dtype for a in values
-    ):
-        return values  # the common case, already right: nothing to convert
+    first = values[0]
+    if type(first) is np.ndarray and (first.dtype is _FLOAT64 or first.dtype is _FLOAT32):
+        dtype = first.dtype
+        for a in values:
+            if type(a) is not np.ndarray or a.dtype is not dtype:
+                break
+        else:
+            return values  # the common case, already right: nothing to convert
     out = [as_float(fn, name, a) for name, a in arrays.items()]
     dtype = result_dtype(*out)
     return [a if a.dtype == dtype else a.astype(dtype) for a in out]
@@ -76,17 +82,21 @@ def same_shape(fn: str, name: str, a: np.ndarray, ref_name: str, ref: np.ndarray
 
 def positive_finite(fn: str, name: str, value: float) -> float:
     """A finite, non-negative hyperparameter such as a learning rate."""
+    if type(value) is float and 0 <= value < math.inf:
+        return value  # the common case (NaN fails the comparison and gets the message below)
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{fn}: {name} must be a number, got {value!r}.") from None
-    if not np.isfinite(v) or v < 0:
+    if not math.isfinite(v) or v < 0:
         raise ValueError(f"{fn}: {name} must be a finite number >= 0, got {value!r}.")
     return v
 
 
 def probability(fn: str, name: str, value: float, *, allow_one: bool = False) -> float:
     """A number in [0, 1) (or [0, 1] with allow_one)."""
+    if type(value) is float and 0 <= value < 1:
+        return value
     v = positive_finite(fn, name, value)
     if v > 1 or (v == 1 and not allow_one):
         upper = "1]" if allow_one else "1)"

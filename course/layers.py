@@ -40,16 +40,27 @@ def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns out: (N, M).
     """
     x, W, b = _linear_inputs("linear_forward", x, W, b)
-    return x @ W + b
+    out = x @ W
+    out += b
+    return out
 
 
 def linear_backward(
-    dout: np.ndarray, x: np.ndarray, W: np.ndarray, b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dout: np.ndarray,
+    x: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    *,
+    input_grad: bool = True,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of out = x W + b: dx = dout W^T, dW = x^T dout, db = sum_n dout.
 
     dout: (N, M) upstream gradient.  x: (N, D), W: (D, M), b: (M,) the forward inputs.
     Returns (dx: (N, D), dW: (D, M), db: (M,)).
+    Two options for networks (the notebooks use neither): input_grad=False skips dx and
+    returns None in its place (the first layer needs no gradient for its input, the data);
+    out=(dW, db) writes the weight gradients into these arrays and returns them.
     """
     x, W, b = _linear_inputs("linear_backward", x, W, b)
     dout = v.floats("linear_backward", dout=dout)[0]
@@ -59,9 +70,18 @@ def linear_backward(
             f"linear_backward: dout must have the shape of the forward output (N, M) = "
             f"{expected}, got {v.shape_str(dout)}."
         )
-    dtype = v.result_dtype(dout, x, W)
-    dout = dout.astype(dtype, copy=False)
-    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+    if dout.dtype is not x.dtype:  # (x, W and b share one dtype already)
+        dout = dout.astype(v.result_dtype(dout, x), copy=False)
+    dx = dout @ W.T if input_grad else None
+    if out is None:
+        return dx, x.T @ dout, dout.sum(axis=0)
+    dW, db = out
+    if dW.shape != W.shape or db.shape != b.shape:
+        raise ValueError(
+            f"linear_backward: out must be arrays shaped like W {v.shape_str(W)} and "
+            f"b {v.shape_str(b)}, got {v.shape_str(dW)} and {v.shape_str(db)}."
+        )
+    return dx, np.matmul(x.T, dout, out=dW), np.sum(dout, axis=0, out=db)
 
 
 # --- ReLU --------------------------------------------------------------------------------------

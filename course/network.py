@@ -130,9 +130,19 @@ class Linear(Layer):
         self._x = x
         return linear_forward(x, self.W.value, self.b.value)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, self.W.grad, self.b.grad = linear_backward(
-            dout, self._input(), self.W.value, self.b.value
+    def backward(self, dout: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Write dW and db into the parameters' .grad arrays; return dx (None if not input_grad).
+
+        The gradients overwrite the arrays in place (no new arrays per step) as long as they
+        fit; a .grad replaced by an array of another shape or dtype is replaced again.
+        """
+        W, b, x = self.W, self.b, self._input()
+        dtype = W.value.dtype
+        fits = (getattr(dout, "dtype", None) == getattr(x, "dtype", None) == dtype
+                and W.grad.dtype == b.grad.dtype == dtype
+                and W.grad.shape == W.value.shape and b.grad.shape == b.value.shape)
+        dx, W.grad, b.grad = linear_backward(
+            dout, x, W.value, b.value, input_grad=input_grad, out=(W.grad, b.grad) if fits else None
         )
         return dx
 
@@ -268,10 +278,19 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, dout: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dout through every layer; return dL/dx for the input x.
+
+        input_grad=False skips that last product when nothing needs it (training on data:
+        `fit` does this) and returns None.
+        """
+        first, *rest = self.layers
+        for layer in reversed(rest):
             dout = layer.backward(dout)
-        return dout
+        if not input_grad and isinstance(first, Linear):
+            return first.backward(dout, input_grad=False)
+        dout = first.backward(dout)
+        return dout if input_grad else None
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -321,6 +340,26 @@ class Sequential(Layer):
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 
 
+def _pack(params: list[Parameter]) -> None:
+    """Keep every value in one flat array and every gradient in another, each parameter a view
+    into them, so that an optimizer can update all of them at once (one pass over one array
+    instead of a dozen small NumPy calls per parameter: the step of a small model is mostly
+    call overhead). Parameters of different dtypes are left as they are.
+    """
+    dtype = params[0].value.dtype
+    if any(p.value.dtype != dtype for p in params):
+        return
+    n = sum(p.value.size for p in params)
+    values, grads = np.empty(n, dtype=dtype), np.zeros(n, dtype=dtype)
+    start = 0
+    for p in params:
+        end = start + p.value.size
+        values[start:end] = p.value.ravel()
+        p.value = values[start:end].reshape(p.value.shape)
+        p.grad = grads[start:end].reshape(p.value.shape)
+        start = end
+
+
 def mlp(
     sizes: Sequence[int],
     activation: str = "relu",
@@ -353,4 +392,6 @@ def mlp(
             layers.append(ACTIVATIONS[activation]())
             if dropout:
                 layers.append(Dropout(dropout, rng=rng))
-    return Sequential(*layers)
+    model = Sequential(*layers)
+    _pack(model.parameters())
+    return model

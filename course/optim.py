@@ -1,12 +1,12 @@
 """Gradient descent and its faster relatives, as step functions and as optimizer objects.
 
-Each update formula is written once, below, as a private function that updates the weights and
-the optimizer state in place (like PyTorch's functional ``torch.optim.adam``, which
-``Adam.step()`` calls). The two ways to use it:
+Each update formula is written once, below, as a private function that reads the weights and
+the optimizer state and writes the new ones into output arrays (as PyTorch writes each formula
+once, in the functional ``torch.optim.adam`` that ``Adam.step()`` calls). Two ways to use it:
 
 - the step functions (``sgd_step``, ``momentum_step``, ``rmsprop_step``, ``adam_step``: the
-  learners' contract) are pure: they copy the weights and state, update the copies and return
-  them, leaving their inputs alone;
+  learners' contract) are pure: they write into fresh arrays and return them, leaving their
+  inputs alone;
 - the optimizer objects (``SGD``, ``Momentum``, ``RMSProp``, ``Adam``) update ``p.value`` and
   their state arrays in place, with a scratch array they keep: a training step then allocates
   nothing for the update, which matters once the weights are megabytes.
@@ -189,12 +189,34 @@ def adam_step(
 
 
 # --- Optimizer objects -------------------------------------------------------------------------
+def _joined(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The flat array whose consecutive pieces `arrays` are, in order and covering it, or None."""
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address = base.ctypes.data
+    for a in arrays:
+        if a.base is not base or not a.flags.c_contiguous or a.ctypes.data != address:
+            return None
+        address += a.nbytes
+    return base if address == base.ctypes.data + base.nbytes else None
+
+
 class Optimizer:
     """Base class: holds the parameters, the learning rate and per-parameter state.
 
     params: an iterable of Parameter (e.g. ``model.parameters()``).  lr: learning rate.
     ``step()`` updates every ``p.value`` in place from ``p.grad``.
+    ``state[i]`` holds parameter i's state arrays (named in ``state_names``, zeros at first)
+    and a scratch array "buf", all shaped like the parameter.
+
+    When the parameters are consecutive pieces of one flat array and their gradients of
+    another (`mlp` builds them so), the state is kept the same way and ``step()`` updates
+    every parameter in one call on the flat arrays: the same formula, a few NumPy calls per
+    step instead of a dozen per parameter.
     """
+
+    state_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
         self.params = list(params)
@@ -207,7 +229,21 @@ class Optimizer:
                     f"model.parameters()), got {type(p).__name__}."
                 )
         self.lr = val.positive_finite(type(self).__name__, "lr", lr)
-        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        names = (*self.state_names, "buf")
+        values = _joined([p.value for p in self.params])
+        grads = _joined([p.grad for p in self.params])
+        self._flat: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None
+        if values is not None and grads is not None and values.dtype == grads.dtype:
+            flat = {name: np.zeros_like(values) for name in names}
+            self._flat = (values, grads, flat)
+            self.state = []
+            for p in self.params:
+                start = (p.value.ctypes.data - values.ctypes.data) // values.itemsize
+                piece = slice(start, start + p.value.size)
+                self.state.append({k: a[piece].reshape(p.value.shape) for k, a in flat.items()})
+        else:
+            self.state = [{k: np.zeros_like(p.value) for k in names} for p in self.params]
+        self._arrays = [(p.value, p.grad) for p in self.params]
 
     def zero_grad(self) -> None:
         """Set every gradient to zero."""
@@ -218,24 +254,21 @@ class Optimizer:
         """Update every parameter once from its gradient."""
         name = type(self).__name__
         val.positive_finite(name, "lr", self.lr)  # .lr may have been set since __init__
+        arrays = zip(self.params, self._arrays, strict=True)
+        if self._flat is not None and all(p.value is w and p.grad is g for p, (w, g) in arrays):
+            self._apply(*self._flat)  # no .value or .grad replaced since __init__: all at once
+            return
         for p, state in zip(self.params, self.state, strict=True):
             if p.grad.shape != p.value.shape:
                 raise ValueError(
                     f"{name}: parameter {p.name!r} has shape {p.value.shape} but its gradient "
                     f"has shape {p.grad.shape}; they must match."
                 )
-            self._update(p, state)
+            self._apply(p.value, p.grad, state)
 
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+    def _apply(self, w: np.ndarray, dw: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """Update w (and the state arrays) in place from the gradient dw."""
         raise NotImplementedError
-
-    @staticmethod
-    def _state(p: Parameter, state: dict[str, np.ndarray], *names: str) -> dict[str, np.ndarray]:
-        """The parameter's state arrays `names` (zeros at first) and a scratch array "buf"."""
-        if not state:
-            state.update({name: np.zeros_like(p.value) for name in names})
-            state["buf"] = np.empty_like(p.value)
-        return state
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
@@ -244,8 +277,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Plain gradient descent: w <- w - lr * dw."""
 
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        _sgd(p.value, p.grad, self.lr, w_out=p.value, buf=self._state(p, state)["buf"])
+    def _apply(self, w: np.ndarray, dw: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        _sgd(w, dw, self.lr, w_out=w, buf=state["buf"])
 
 
 class Momentum(Optimizer):
@@ -254,6 +287,8 @@ class Momentum(Optimizer):
     With ``nesterov=True`` the step looks ahead: w <- w - lr (dw + beta v).
     """
 
+    state_names = ("velocity",)
+
     def __init__(
         self, params: Iterable[Parameter], lr: float, beta: float = 0.9, nesterov: bool = False
     ) -> None:
@@ -261,14 +296,16 @@ class Momentum(Optimizer):
         self.beta = val.probability("Momentum", "beta", beta)
         self.nesterov = nesterov
 
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        s = self._state(p, state, "velocity")
-        _momentum(p.value, p.grad, s["velocity"], self.lr, self.beta, w_out=p.value,
-                  v_out=s["velocity"], buf=s["buf"], nesterov=self.nesterov)
+    def _apply(self, w: np.ndarray, dw: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        v = state["velocity"]
+        _momentum(w, dw, v, self.lr, self.beta, w_out=w, v_out=v, buf=state["buf"],
+                  nesterov=self.nesterov)
 
 
 class RMSProp(Optimizer):
     """RMSProp: divide each step by a running root-mean-square of recent gradients."""
+
+    state_names = ("cache",)
 
     def __init__(
         self, params: Iterable[Parameter], lr: float, decay: float = 0.99, eps: float = 1e-8
@@ -277,14 +314,16 @@ class RMSProp(Optimizer):
         self.decay = val.probability("RMSProp", "decay", decay)
         self.eps = val.positive_finite("RMSProp", "eps", eps)
 
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        s = self._state(p, state, "cache")
-        _rmsprop(p.value, p.grad, s["cache"], self.lr, self.decay, self.eps, w_out=p.value,
-                 cache_out=s["cache"], buf=s["buf"])
+    def _apply(self, w: np.ndarray, dw: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        cache = state["cache"]
+        _rmsprop(w, dw, cache, self.lr, self.decay, self.eps, w_out=w, cache_out=cache,
+                 buf=state["buf"])
 
 
 class Adam(Optimizer):
     """Adam: momentum on the gradient and on its square, both bias-corrected."""
+
+    state_names = ("m", "v")
 
     def __init__(
         self,
@@ -304,7 +343,7 @@ class Adam(Optimizer):
         self.t += 1
         super().step()
 
-    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
-        s = self._state(p, state, "m", "v")
-        _adam(p.value, p.grad, s["m"], s["v"], self.t, self.lr, self.beta1, self.beta2, self.eps,
-              w_out=p.value, m_out=s["m"], v_out=s["v"], buf=s["buf"])
+    def _apply(self, w: np.ndarray, dw: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        m, v = state["m"], state["v"]
+        _adam(w, dw, m, v, self.t, self.lr, self.beta1, self.beta2, self.eps,
+              w_out=w, m_out=m, v_out=v, buf=state["buf"])

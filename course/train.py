@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 from collections.abc import Callable
@@ -90,6 +91,9 @@ def fit(
         raise ValueError(f"fit: need batch_size >= 1 and epochs >= 0, got {batch_size}, {epochs}.")
     rng = as_rng(rng)
     n = x.shape[0]
+    # Nothing uses dL/dx of the data: skip that product when the model can (Sequential can).
+    skip_dx = "input_grad" in inspect.signature(model.backward).parameters
+    backward_kwargs = {"input_grad": False} if skip_dx else {}
     base_lr = optimizer.lr
     history = History()
     model.train()
@@ -119,7 +123,7 @@ def fit(
                         history.diverged, history.diverged_at = True, step
                     if stop_on_divergence or dout is None:
                         break
-                model.backward(dout)
+                model.backward(dout, **backward_kwargs)
                 optimizer.step()
                 if callback is not None:
                     callback(step, loss)

@@ -24,15 +24,53 @@ def test_layers_use_the_contract_functions(monkeypatch):
     calls = []
     original = course.network.linear_backward
 
-    def spy(*args):
+    def spy(*args, **kwargs):
         calls.append("linear_backward")
-        return original(*args)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(course.network, "linear_backward", spy)
     layer = course.Linear(3, 2, rng=0)
     layer.forward(np.ones((4, 3)))
     layer.backward(np.ones((4, 2)))
     assert calls == ["linear_backward"]
+
+
+def test_backward_without_the_input_gradient():
+    """input_grad=False (what fit uses) skips dL/dx of the data and changes no other gradient."""
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    dx, dW, db = course.linear_backward(dout, x, W, b)
+    none, dW2, db2 = course.linear_backward(dout, x, W, b, input_grad=False)
+    assert none is None and dx.shape == x.shape
+    np.testing.assert_array_equal(dW, dW2)
+    np.testing.assert_array_equal(db, db2)
+
+    model = course.mlp([4, 6, 3], rng=0)
+    labels = rng.integers(0, 3, size=5)
+    _, dlogits = course.softmax_cross_entropy(model.forward(x), labels)
+    dx = model.backward(dlogits)
+    full = [p.grad.copy() for p in model.parameters()]
+    assert dx.shape == x.shape
+    assert model.backward(dlogits, input_grad=False) is None
+    for g, p in zip(full, model.parameters(), strict=True):
+        np.testing.assert_array_equal(g, p.grad)
+
+
+def test_fit_skips_the_input_gradient(monkeypatch):
+    calls = []
+    original = course.network.linear_backward
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("input_grad", True))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(course.network, "linear_backward", spy)
+    x, y = course.make_spirals(n_per_class=10, seed=0)
+    model = course.mlp([2, 8, 3], rng=0)
+    course.fit(model, course.SoftmaxCrossEntropy(), course.SGD(model.parameters(), lr=0.1), x, y,
+               epochs=1, batch_size=30)
+    assert calls == [True, False]  # the hidden layer's dx is needed, the data's is not
 
 
 @pytest.mark.parametrize("sizes", [(0, 3), (3, -1), (2.5, 3)])

@@ -182,3 +182,48 @@ def test_optimizer_rejects_a_gradient_of_the_wrong_shape():
     p.grad = np.ones((1, 2))  # would broadcast silently in an in-place update
     with pytest.raises(ValueError, match="gradient has shape"):
         course.Adam([p], lr=0.1).step()
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "RMSProp", "Adam"])
+def test_one_update_over_packed_parameters_equals_one_per_parameter(name):
+    """mlp keeps its parameters in one array; the optimizer then updates them all at once."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 5)), rng.integers(0, 3, size=16)
+    packed = course.mlp([5, 7, 3], rng=0)
+    loose = course.Sequential(*course.mlp([5, 7, 3], rng=0).layers)
+    for p in loose.parameters():  # the same values, each in an array of its own
+        p.value, p.grad = p.value.copy(), p.grad.copy()
+    opts = [getattr(course, name)(m.parameters(), lr=0.01) for m in (packed, loose)]
+    assert opts[0]._flat is not None and opts[1]._flat is None
+    for _ in range(4):
+        for model, opt in zip((packed, loose), opts, strict=True):
+            _, dlogits = course.softmax_cross_entropy(model.forward(x), y)
+            model.backward(dlogits)
+            opt.step()
+    for p, q in zip(packed.parameters(), loose.parameters(), strict=True):
+        np.testing.assert_allclose(p.value, q.value, rtol=1e-13, atol=1e-15)
+    for s, r in zip(opts[0].state, opts[1].state, strict=True):  # per-parameter state in both
+        assert s.keys() == r.keys()
+        assert all(s[k].shape == r[k].shape for k in s)
+
+
+def test_a_replaced_gradient_falls_back_to_one_update_per_parameter():
+    model = course.mlp([3, 4, 2], rng=0)
+    opt = course.SGD(model.parameters(), lr=1.0)
+    layer = model[0]
+    before = [p.value.copy() for p in model.parameters()]
+    layer.W.grad = np.ones((3, 4))  # a new array, no longer part of the packed gradients
+    opt.step()
+    np.testing.assert_allclose(layer.W.value, before[0] - 1)
+    for p, b in zip(model.parameters()[1:], before[1:], strict=True):
+        np.testing.assert_allclose(p.value, b)  # their gradients are still zeros
+
+
+def test_linear_backward_writes_the_gradients_in_place():
+    model = course.mlp([3, 4, 2], rng=0)
+    grads = [p.grad for p in model.parameters()]
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    model.forward(x)
+    model.backward(np.ones((5, 2)))
+    assert all(p.grad is g for p, g in zip(model.parameters(), grads, strict=True))
+    assert np.abs(grads[0]).sum() > 0
