@@ -1,9 +1,8 @@
-"""The checks survive anything a learner's function can do, stay quiet on stderr, are fast,
+"""The checks survive anything a learner's function can do, stay quiet on stderr,
 and check_digits_model judges a trained model."""
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -97,13 +96,12 @@ def test_unfilled_exercise_says_not_done(check_name):
 
 
 @pytest.mark.parametrize("check_name", CHECKS)
-def test_reference_passes_fast_with_one_line(check_name, capsys):
+def test_reference_passes_with_one_line(check_name, capsys):
+    # (how fast each check runs is measured in benchmarks/checks_bench.py, not asserted here)
     fn = reference(check_name)
     getattr(checks, check_name)(fn)  # first call builds (and caches) the test inputs
-    start = time.perf_counter()
     for _ in range(3):
         getattr(checks, check_name)(fn)
-    assert (time.perf_counter() - start) / 3 < 0.25
     out = capsys.readouterr()
     assert out.err == ""
     assert out.out.count("all good") == 4 and len(out.out.strip().splitlines()) == 4
