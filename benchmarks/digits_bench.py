@@ -21,7 +21,7 @@ LR = 0.01
 BATCH = 64
 EPOCHS = 10
 GOAL_ACCURACY = 0.97
-GOAL_SECONDS = 0.4
+GOAL_SECONDS = 0.03  # the goal for the reference (torch is shown for comparison)
 
 
 def digits_split(dtype=np.float64):
@@ -124,7 +124,9 @@ def table(rows: list[DigitsRow]) -> str:
             continue
         ok_acc = r.accuracy >= GOAL_ACCURACY
         ok_time = r.seconds <= GOAL_SECONDS
-        if ok_acc and ok_time:
+        if r.impl != "reference":
+            verdict = "(the goal is the reference's)"
+        elif ok_acc and ok_time:
             verdict = "yes"
         else:
             misses = []

@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 from benchmarks import common  # noqa: E402
 
-SECTIONS = ("step", "digits", "gradcheck", "widgets", "notebooks", "grading")
+SECTIONS = ("step", "digits", "gradcheck", "checks", "widgets", "notebooks", "grading")
 
 
 def _log(msg: str) -> None:
@@ -54,6 +54,15 @@ def section_step(quick: bool, out_dir: Path, plot: bool) -> str:
                  "rounds are few._"]
     if plot and step_bench.plot(rows, out_dir / "step_ratios.png"):
         text += ["", "![reference / torch step time](step_ratios.png)"]
+    contract = step_bench.measure_contract(quick=quick)
+    text += [
+        "", "### The contract functions, composed as a learner composes them", "",
+        "The same model written with the learners' functions: `linear_forward`, `relu_forward`, "
+        "`softmax_cross_entropy`, their backwards (default arguments: every layer's dx, the "
+        "first one's too) and `W = sgd_step(W, dW, lr)` for every parameter, against torch's "
+        "same step with `torch.optim.SGD`. One thread, interleaved rounds as above.", "",
+        step_bench.contract_table(contract),
+    ]
     if not quick and common.torch_or_none() is not None:
         parts = {}
         for sizes, batch, _ in step_bench.CONFIGS:
@@ -185,6 +194,18 @@ def _external(module_name: str, what: str, quick: bool, quick_kwargs: dict[str, 
     return f"Measured by {call} (benchmarks/{module_name}.py).\n\n{text}"
 
 
+def section_checks(quick: bool, out_dir: Path, plot: bool) -> str:
+    from benchmarks import checks_bench as c
+
+    return "\n".join([
+        "Every learner check (`course.checks.check_<name>`, one per function exercise of the "
+        "registry) run on the exercise's reference, as a learner re-running a check cell "
+        "waits for it. The first call also builds the test inputs.",
+        "",
+        c.table(c.measure(quick=quick)),
+    ])
+
+
 def section_widgets(quick: bool, out_dir: Path, plot: bool) -> str:
     return _external("widget_latency", "the slider-to-redraw latency", quick, {"repeats": 10})
 
@@ -214,6 +235,7 @@ SECTION_FUNCS: dict[str, tuple[str, Callable[[bool, Path, bool], str]]] = {
     "step": ("Training step: reference vs PyTorch", section_step),
     "digits": ("Training on the digits to convergence", section_digits),
     "gradcheck": ("Gradient checking the digits MLP", section_gradcheck),
+    "checks": ("Learner checks: time per check", section_checks),
     "widgets": ("Widgets: slider to redraw", section_widgets),
     "notebooks": ("Solution notebooks: execution time", section_notebooks),
     "grading": ("Grading: backprop-course grade vs stock nbgrader", section_grading),

@@ -79,6 +79,32 @@ def test_training_steps_stay_equal(torch, dtype, rtol):
     assert all(not np.allclose(p, f.value) for p, f in zip(params[::2], fresh[::2], strict=True))
 
 
+def test_contract_step_and_torch_sgd_step_stay_equal(torch):
+    """The hand-composed contract functions and torch's SGD step train the same model alike."""
+    from benchmarks.torch_mirror import torch_params_as_course
+
+    ref = step_bench.ContractStep(SMALL, 64, np.float64)
+    ts = step_bench.TorchSGDStep(ref)
+    for _ in range(3):
+        assert ts() == pytest.approx(ref(), rel=1e-9)
+    params = [a for pair in ref.params for a in pair]
+    for p, tp in zip(params, torch_params_as_course(ts.model), strict=True):
+        np.testing.assert_allclose(p, tp, rtol=1e-9, atol=1e-12)
+
+
+def test_a_two_thread_row_where_torch_slows_down_is_not_counted():
+    def row(threads, ref_s, torch_s, one):
+        return step_bench.StepRow(SMALL, 64, "float32", threads, ref_s, torch_s, 0.5, 3,
+                                  ref_s / torch_s, one)
+
+    slower = row(2, 0.6e-3, 2.0e-3, 0.8e-3)  # torch: 2.0 ms on two threads, 0.8 ms on one
+    faster = row(2, 0.6e-3, 0.7e-3, 0.8e-3)
+    assert slower.met is None and faster.met is False
+    text = step_bench.table([slower, faster])
+    assert "not counted: torch is slower on 2 threads than on 1" in text
+    assert "**no**" in text
+
+
 def test_step_rows_without_torch_are_skipped_not_faked(monkeypatch):
     monkeypatch.setattr(common, "torch_or_none", lambda: None)
     rows = step_bench.measure(quick=True, configs=[(SMALL, 64, 0.5)], dtypes=(np.float32,))
