@@ -75,6 +75,8 @@ class Output:
     kind: str = "array"
     like: str | None = None
     reduced_from: str | None = None
+    # for a "scalar": how an array of values should be reduced to it, for the hint
+    reduce: str = "for a loss, their mean"
 
 
 @dataclass
@@ -158,6 +160,13 @@ class Spec:
     # outputs that are state carried to the next step (v, m, cache): when w is wrong and a
     # state output is wrong too, the state is named as the root cause
     state: tuple[str, ...] = ()
+    # other right answers: alternatives(case) -> expected tuples that are right as well (a
+    # keep-probability dropout mask drawn from the same numbers, ...)
+    alternatives: Callable[[Case], Sequence[tuple[Any, ...]]] | None = None
+    # True only for an exercise about dtype: then a float dtype other than the inputs' fails.
+    # Otherwise values within tolerance earn the points whatever the float dtype (see
+    # DTYPE_NOTE and docs/feedback.md, "What counts as right").
+    strict_dtype: bool = False
 
 
 # --- Small helpers -----------------------------------------------------------------------------
@@ -415,8 +424,30 @@ def _crash_analysis(
     return None, "", None, ""
 
 
+_SCALAR_ONLY = (
+    "converted to python scalars",
+    "only length-1 arrays",
+    "only size-1 arrays",
+    "only 0-dimensional arrays",
+)
+
+
+def _scalar_only(exc: BaseException) -> bool:
+    """A function of the math module (math.exp, math.log, ...) was given an array."""
+    return isinstance(exc, TypeError) and any(s in str(exc).lower() for s in _SCALAR_ONLY)
+
+
+_MATH_HINT = (
+    "a function of Python's math module (math.exp, math.log, math.tanh, ...) got an array: "
+    "those work on single numbers only. Use NumPy's version (np.exp, np.log, np.tanh, ...), "
+    "which works on every entry of an array."
+)
+
+
 def _shape_hint(message: str) -> str:
     text = message.lower()
+    if any(s in text for s in _SCALAR_ONLY):
+        return ""
     if any(s in text for s in ("matmul", "not aligned", "broadcast", "shape", "dimension")):
         return (
             "\n    Hint: write each array's shape next to your code and check that every "
@@ -457,6 +488,8 @@ def call_learner(spec: Spec, fn: Callable[..., Any], case: Case) -> tuple[Any, l
                 target, what, tag, hint = _crash_analysis(spec, fn, exc)
             except Exception:  # noqa: BLE001 - the analysis is best effort
                 target, what, tag, hint = None, "", None, ""
+        if _scalar_only(exc) and not hint:
+            tag, hint = "math_module", _MATH_HINT
         if len(msg) > 110:
             msg = msg[:100].rstrip() + " ..."
         output = target if target in [o.name for o in spec.outputs] else None
@@ -623,14 +656,16 @@ def _floor(case: Case, e: Any) -> float:
     return max(case.floor, case.rel_floor * scale)
 
 
-def _worst(g: np.ndarray, e: np.ndarray, case: Case, name: str) -> tuple[str, float]:
+def _worst(
+    g: np.ndarray, e: np.ndarray, case: Case, name: str, scale: bool = True
+) -> tuple[str, float]:
     err = elementwise_error(g, e, _floor(case, e))
     flat = int(np.argmax(err))
     idx = tuple(int(i) for i in np.unravel_index(flat, err.shape)) if err.ndim else ()
     rel = float(err.max())
     line = (
         f"worst entry {name}{_index(idx)}: expected {_num(e[idx])}, got {_num(g[idx])} "
-        f"(relative error {_reading(rel, case)})"
+        f"(relative error {_reading(rel, case, scale)})"
     )
     where = _where_wrong(err > case.tol, name)
     return line + (f"\n    {where}" if where else ""), rel
@@ -654,10 +689,14 @@ def _where_wrong(bad: np.ndarray, name: str) -> str:
     return text + "; the others are right."
 
 
-def _reading(rel: float, case: Case) -> str:
+def _reading(rel: float, case: Case, scale: bool = True) -> str:
     """'6.0e-01: wrong' on the reading scale; errors the scale calls fine but that still fail
-    the check are explained."""
+    the check are explained. scale=False (a result compared with the reference, such as an
+    optimizer step, not a gradient against finite differences): the gradient-check reading
+    scale does not apply, so only the tolerance is stated."""
     text = "inf" if math.isinf(rel) else f"{rel:.1e}"
+    if not scale:
+        return f"{text}; a right answer stays below {case.tol:.0e}"
     word = verdict(rel)
     if rel > case.tol and word in ("right", "probably right"):
         return f"{text}: small, but a right answer stays below {case.tol:.0e} here"
@@ -687,12 +726,12 @@ def _type_problem(out: Output, got: Any, expected: Any, case: Case) -> Problem |
                     tag="wrong_type",
                 )
             n = case.sizes.get("N")
-            if n and got.shape == (n,):
+            if n and got.shape == (n,) and out.reduce.endswith("their mean"):
                 hint = f"it has one value per example (N = {n}): average them over the batch."
             else:
                 hint = (
                     "it has one value per entry; reduce them to the single number asked for "
-                    "(for a loss, their mean)."
+                    f"({out.reduce})."
                 )
             return Problem(
                 name,
@@ -821,7 +860,30 @@ def _shape_problem(out: Output, got: Any, expected: Any, case: Case) -> Problem 
     return Problem(name, head, tag="shape")
 
 
-def _dtype_problem(out: Output, got: Any, case: Case) -> Problem | None:
+DTYPE_NOTE = {
+    np.float32: (
+        "Note: {names} came back {dtype} for float32 inputs. Accepted (the values are right), "
+        "but keep float32: it halves memory and time, and one upcast makes every later layer "
+        "pay for float64 (zeros_like, dtype=x.dtype, astype(x.dtype) keep it)."
+    ),
+    np.float64: (
+        "Note: {names} came back {dtype} for float64 inputs. Accepted (the values are within "
+        "the tolerance), but keep float64 here: gradient checks need its precision."
+    ),
+}
+
+
+def dtype_note(case: Case) -> str:
+    """The one-line note for outputs whose float dtype differs from the inputs' (or "")."""
+    notes = case.extra.get("_dtype_notes") or {}
+    if not notes:
+        return ""
+    dtype = next(iter(notes.values()))
+    want = np.float32 if case.float32 else np.float64
+    return DTYPE_NOTE[want].format(names=_names(list(notes)), dtype=dtype)
+
+
+def _dtype_problem(out: Output, got: Any, case: Case, strict: bool = False) -> Problem | None:
     if out.kind != "array":
         if out.kind == "mask":
             g = np.asarray(got)
@@ -853,6 +915,11 @@ def _dtype_problem(out: Output, got: Any, case: Case) -> Problem | None:
         )
     if g.dtype.kind != "f":
         return Problem(name, f"{name} has dtype {g.dtype}; it should be float64.", tag="dtype")
+    want = np.float32 if case.float32 else np.float64
+    if g.dtype != want and not strict:
+        # The policy: values decide; a different float dtype only earns a note (dtype_note).
+        case.extra.setdefault("_dtype_notes", {})[name] = str(g.dtype)
+        return None
     if case.float32 and g.dtype != np.float32:
         return Problem(
             name,
@@ -879,6 +946,7 @@ def _value_problem(
     name = out.name
     expected = case.expected[i]
     got_i = got[i]
+    scale = spec.compared_with == "numerical gradients"
     if out.kind == "floats":
         if len(got_i) != len(expected):
             return Problem(
@@ -916,19 +984,19 @@ def _value_problem(
         ) + "; it should be finite."
         return Problem(name, head, details), rel
     if out.kind == "floats" and g.size > 1:
-        details.append(_worst(g, e, case, name)[0])
+        details.append(_worst(g, e, case, name, scale)[0])
         head = f"{name} has the right length ({len(e)}), but wrong values."
     elif out.kind == "array" and g.size > 1:
-        details.append(_worst(g, e, case, name)[0])
-        head = f"{name} has the right shape {_shape(e)} and dtype, but wrong values."
+        details.append(_worst(g, e, case, name, scale)[0])
+        head = f"{name} has the right shape {_shape(e)}, but wrong values."
     else:
         head = (
             f"{name} is wrong: expected {_num(e if e.ndim == 0 else e.ravel()[0])}, got "
             f"{_num(g if g.ndim == 0 else g.ravel()[0])} (relative error "
-            f"{_reading(rel, case)})."
+            f"{_reading(rel, case, scale)})."
         )
         if g.size > 1:
-            details.append(_worst(g, e, case, name)[0])
+            details.append(_worst(g, e, case, name, scale)[0])
     return Problem(name, head, details), rel
 
 
@@ -939,7 +1007,7 @@ def _assess(spec: Spec, case: Case, i: int, got: Sequence[Any]) -> tuple[Problem
     if problem is None:
         problem = _shape_problem(out, got_i, expected, case)
     if problem is None:
-        problem = _dtype_problem(out, got_i, case)
+        problem = _dtype_problem(out, got_i, case, spec.strict_dtype)
     rel = math.inf
     if problem is None:
         problem, rel = _value_problem(spec, case, i, got)
@@ -1099,6 +1167,7 @@ _ENGLISH = {
     "you",
     "your",
     "where",
+    "with",
     "one",
     "return",
     "build",
@@ -1140,7 +1209,9 @@ def _failure(spec: Spec, case: Case, problem: Problem, ok: list[str]) -> CheckFa
 def evaluate(
     spec: Spec, case: Case, result: Any, mutated: list[str]
 ) -> tuple[CheckFailure | None, float]:
-    """Compare one call's result with the case. Returns (failure or None, worst rel. error)."""
+    """Compare one call's result with the case. Returns (failure or None, worst rel. error).
+    Outputs right but in another float dtype are listed in case.extra["_dtype_notes"]."""
+    case.extra["_dtype_notes"] = {}
     try:
         got = _unpack(spec, case, result)
     except CheckFailure as failure:
@@ -1169,7 +1240,12 @@ def evaluate(
         if names[first] not in spec.state:
             root = next((i for i in order if i in problems and names[i] in spec.state), None)
             if root is not None:
-                problem = _root_cause(problems[root], problem)
+                if problem.tag == "dtype" or problems[root].tag == "dtype":
+                    # a dtype is not inherited through a formula: report the state's own
+                    # problem, and w's only if it has one of its own
+                    problem = problems[root]
+                else:
+                    problem = _root_cause(problems[root], problem)
         return _failure(spec, case, problem, ok), math.inf
     return None, worst
 
@@ -1228,12 +1304,16 @@ def run_check(spec: Spec, fn: Any, cases: Sequence[Case]) -> CheckFailure | None
     try:
         require_callable(spec.name, fn)
         worst = 0.0
+        note = ""
         for case in cases:
             result, mutated = call_learner(spec, fn, case)
             with quiet():
                 failure, rel = evaluate(spec, case, result, mutated)
+                if failure is not None and not mutated and spec.alternatives is not None:
+                    failure, rel = _alternative(spec, case, result, failure, rel)
             if failure is not None:
                 return failure
+            note = note or dtype_note(case)
             if not case.float32:
                 worst = max(worst, rel)
     except CheckFailure as failure:
@@ -1242,6 +1322,35 @@ def run_check(spec: Spec, fn: Any, cases: Sequence[Case]) -> CheckFailure | None
     verb = "matches" if len(names) == 1 else "match"
     print(
         f"{spec.name}: all good. {_names(names)} {verb} {spec.compared_with} on {len(cases)} "
-        f"test inputs (largest relative error {worst:.0e})."
+        f"test inputs (largest relative error {worst:.0e})." + (f"\n    {note}" if note else "")
     )
     return None
+
+
+def _alternative(
+    spec: Spec, case: Case, result: Any, failure: CheckFailure, rel: float
+) -> tuple[CheckFailure | None, float]:
+    """(None, error) when the result matches one of the spec's other right answers."""
+    try:
+        alternatives = list(spec.alternatives(case)) if spec.alternatives else []
+    except Exception:  # noqa: BLE001 - an alternative that cannot be built accepts nothing
+        alternatives = []
+    for expected in alternatives:
+        alt = Case(
+            case.args,
+            tuple(expected),
+            kwargs=case.kwargs,
+            sizes=case.sizes,
+            note=case.note,
+            tol=case.tol,
+            floor=case.floor,
+            rel_floor=case.rel_floor,
+            float32=case.float32,
+            mutation_rtol=case.mutation_rtol,
+            extra=case.extra,
+        )
+        found, alt_rel = evaluate(spec, alt, result, [])
+        if found is None:
+            return None, alt_rel
+    case.extra["_dtype_notes"] = {}
+    return failure, rel

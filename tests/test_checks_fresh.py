@@ -1,8 +1,9 @@
-"""Held-out evaluation: wrong answers the diagnostics were never tuned on (tests/corpus_fresh).
+"""Regression set tests/corpus_fresh: a second corpus by the checks' author (not held out:
+the checks were tuned while its results were known, see its docstring and docs/feedback.md).
 
-Done-when criteria of issue 4: the failure message names the wrong output for >= 90 % of the
-fresh wrong answers and names the mistake for >= 70 %; no right answer is rejected.
-Run with -s to see the per-entry table.
+Bars of issue 4: the failure message names the wrong output for >= 90 % of its wrong answers
+and names the mistake for >= 70 %; no right answer is rejected. Run with -s to see the
+per-entry table.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
-"""Held-out evaluation of the learner-facing checks (course/checks.py) on an independent corpus.
+"""The learner-facing checks on tests/corpus_independent/, a corpus by a second author.
 
-The corpus in tests/corpus_independent/ was written without reading the checks, their diagnosis
-code or the other corpora. For every wrong answer the check must raise AssertionError whose
-message (1) names the wrong output as the subject of the failure and (2) names the mistake (one of
-the answer's mistake keywords). Bars from issue 4: >= 90 % name the output, >= 70 % name the
-mistake, no right answer rejected, nothing written to stderr. Run with -s to see the miss table.
+The corpus was written without reading the checks, their diagnosis code or the other corpora.
+It was held out for its first run only (those figures, in docs/feedback.md, are the honest
+estimate); the checks were then fixed from its misses, so these bars now guard against
+regressions rather than measure answers the checks have not seen. For every wrong answer the
+check must raise AssertionError whose message (1) names the wrong output as the subject of the
+failure and (2) names the mistake (one of the answer's mistake keywords). Bars from issue 4:
+>= 90 % name the output, >= 70 % name the mistake, no right answer rejected, nothing written to
+stderr. Run with -s to see the miss table.
 """
 
 from __future__ import annotations
@@ -189,7 +192,8 @@ def _same(a: Any, b: Any) -> bool:
         return (
             isinstance(a, np.ndarray)
             and a.shape == b.shape
-            and a.dtype == b.dtype
+            # issue 12's dtype policy: values decide, any float dtype is right
+            and (a.dtype == b.dtype or (a.dtype.kind == "f" and b.dtype.kind == "f"))
             and bool(np.allclose(a, b, rtol=1e-4 if b.dtype == np.float32 else 1e-6, atol=1e-7))
         )
     if isinstance(b, float | int):
@@ -287,10 +291,16 @@ def test_no_warning_escapes_a_check() -> None:
     assert not noisy, "\n".join(noisy)
 
 
+def _one_line(stdout: str) -> bool:
+    """One line, or one line and a note on the dtype (issue 12: values decide)."""
+    lines = stdout.strip().splitlines()
+    return len(lines) == 1 or (len(lines) == 2 and lines[1].strip().startswith("Note:"))
+
+
 def test_success_prints_one_short_line() -> None:
     bad = [
         f"{o.case.name}: {o.stdout!r}"
         for o in outcomes()
-        if o.case.kind == "right" and o.raised is None and len(o.stdout.strip().splitlines()) != 1
+        if o.case.kind == "right" and o.raised is None and not _one_line(o.stdout)
     ]
     assert not bad, "\n".join(bad)

@@ -1,11 +1,14 @@
 """Generic weak spots found by the independent evaluation, fixed in the checks and kept fixed:
-float32 in -> float32 out everywhere, no vacuous "constant factor" on single numbers, crashes
+a float32 case everywhere (since issue 12 a float64 result for float32 inputs passes with a
+note on the dtype: values decide), no vacuous "constant factor" on single numbers, crashes
 that name the output and the shape mistake, a wrong optimizer state named as the root cause,
 and a few common mistakes that used to go unnamed. The wrong answers here are written afresh
 (they are not the independent corpus's)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -63,16 +66,18 @@ DTYPE_EXERCISES = [
 
 
 @pytest.mark.parametrize("exercise", DTYPE_EXERCISES)
-def test_float32_inputs_must_give_float32_outputs(exercise: str, capsys) -> None:
+def test_float32_inputs_upcast_to_float64_pass_with_a_note(exercise: str, capsys) -> None:
     check = getattr(checks, f"check_{exercise}")
     reference = getattr(course, exercise)
-    check(reference)  # the reference keeps float32: accepted
-    failure = _fail(check, _upcast(reference))
-    assert failure.mistake == "dtype", str(failure)
-    first = str(failure).splitlines()[0]
-    assert "float64" in first and "float32" in first
-    assert failure.output is not None and failure.output in first
-    assert capsys.readouterr().err == ""
+    check(reference)  # the reference keeps float32: no note
+    out = capsys.readouterr()
+    assert "Note:" not in out.out and out.err == ""
+    check(_upcast(reference))  # values right, dtype float64: accepted with a one-line note
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"{exercise}: all good"), lines
+    note = lines[1].strip()
+    assert note.startswith("Note:") and "float64 for float32 inputs" in note
+    assert "keep float32" in note
 
 
 def test_two_layer_net_and_gradient_descent_have_float32_cases() -> None:
@@ -87,8 +92,11 @@ def test_two_layer_net_and_gradient_descent_have_float32_cases() -> None:
             w = w - lr * g
         return w, losses
 
-    failure = _fail(checks.check_gradient_descent, gd_upcast)
-    assert (failure.output, failure.mistake) == ("w", "dtype")
+    # issue 12: values decide; the float64 w earns a note, not a failure
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        checks.check_gradient_descent(gd_upcast)
+    assert "Note: w came back float64 for float32 inputs" in buffer.getvalue()
 
 
 def test_no_constant_factor_claim_on_single_numbers() -> None:

@@ -216,8 +216,9 @@ class Exercise:
                     if failure is not None:
                         failure = _hidden_failure(failure)
             if failure is None:
+                notes = [ln for ln in out.getvalue().splitlines() if ln.strip().startswith("Note:")]
                 print(f"{label}: passed {len(self.visible())} visible and {len(hidden)} hidden "
-                      "test inputs.")
+                      "test inputs." + (f"\n{notes[0]}" if notes else ""))
             return failure
         if self.kind == "choice":
             failure = self._choice(obj, feedback=True, quiet=True)

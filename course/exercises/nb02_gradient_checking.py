@@ -154,7 +154,13 @@ def _both_zero(c: Case) -> bool:
 
 _RELERR = Spec(
     "relative_error",
-    (Output("error", "scalar"),),
+    (
+        Output(
+            "error",
+            "scalar",
+            reduce="the largest one, np.max: the worst entry decides, a mean would hide it",
+        ),
+    ),
     [
         Mistake(
             "mean_not_max",

@@ -35,14 +35,32 @@ def _act_x(seed: int, shape: tuple[int, ...], scale: float = 1.5) -> np.ndarray:
     return _away_from_zero(_rng(seed).normal(scale=scale, size=shape))
 
 
+_LARGE_NOTE = "|x| up to 1000, where np.exp overflows"
+
+
+def _large_x(seed: int) -> np.ndarray:
+    """(3, 4) inputs with |x| up to 1e3: e^x overflows float64 above about 709, so a formula
+    that divides two overflowing exponentials gives inf / inf = nan."""
+    r = _rng(seed)
+    fixed = np.array([-1000.0, 1000.0, -720.0, 720.0, -50.0, 50.0])
+    x = np.concatenate([fixed, r.uniform(-1000.0, 1000.0, size=6)])
+    return _away_from_zero(r.permutation(x)).reshape(3, 4)
+
+
 def _forward_cases(
-    forward: Callable[[np.ndarray], np.ndarray], base: int, seed: int | None
+    forward: Callable[[np.ndarray], np.ndarray],
+    base: int,
+    seed: int | None,
+    large: bool = False,
 ) -> list[Case]:
     base, shapes, _ = plan(seed, base, [*_ACT_SHAPES, (3, 4)], any_shape)
     cases = []
     for k, shape in enumerate(shapes[:-1]):
         x = _act_x(base + k, shape)
         cases.append(Case({"x": x}, (forward(x),)))
+    if large:
+        x = _large_x(base + 7)
+        cases.append(Case({"x": x}, (forward(x),), note=_LARGE_NOTE, extra={"large": True}))
     x = _act_x(base + 9, shapes[-1])
     cases.append(_f32_case({"x": x}, (forward(x),)))
     return cases
@@ -53,6 +71,7 @@ def _backward_cases(
     backward: Callable[..., np.ndarray],
     base: int,
     seed: int | None,
+    large: bool = False,
 ) -> list[Case]:
     base, shapes, _ = plan(seed, base, [*_ACT_SHAPES, (3, 4)], any_shape)
     cases = []
@@ -61,10 +80,52 @@ def _backward_cases(
         dout = _rng(base + 50 + k).normal(size=shape)
         (dx,) = _exact(_vjp(forward, {"x": x}, dout, ["x"]), [backward(dout, x)])
         cases.append(Case({"dout": dout, "x": x}, (dx,)))
+    if large:
+        # the derivative is 0 to float64 precision far out; the reference (checked against
+        # numerical gradients on the other cases) gives the expected values
+        x = _large_x(base + 7)
+        dout = _rng(base + 57).normal(size=x.shape)
+        cases.append(
+            Case(
+                {"dout": dout, "x": x},
+                (backward(dout, x),),
+                note=_LARGE_NOTE,
+                extra={"large": True},
+            )
+        )
     x = _act_x(base + 9, shapes[-1])
     dout = _rng(base + 59).normal(size=shapes[-1])
     cases.append(_f32_case({"dout": dout, "x": x}, (backward(dout, x),)))
     return cases
+
+
+def _not_finite(c: Case, got: Sequence[Any]) -> bool:
+    """nan or inf in the output on the large-|x| case."""
+    if not c.extra.get("large"):
+        return False
+    try:
+        return not bool(np.all(np.isfinite(np.asarray(got[0], dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _overflow(fix: str) -> Mistake:
+    return Mistake(
+        "overflow",
+        "np.exp overflows to inf once its argument passes about 709 (float64), and a "
+        "ratio of two infinities is nan. " + fix,
+        detect=_not_finite,
+    )
+
+
+_SIGMOID_FIX = (
+    "Use a form in which only a harmless exponential can overflow: in 1 / (1 + e^-x) an "
+    "overflowing e^-x gives 1 / inf = 0, which is right; e^x / (1 + e^x) is safe only for x < 0."
+)
+_TANH_FIX = (
+    "Use np.tanh, or a form whose exponential never grows: "
+    "tanh(x) = sign(x) (1 - e^(-2|x|)) / (1 + e^(-2|x|))."
+)
 
 
 def _elementwise(fn: Callable[..., Any]) -> Callable[[Case], tuple[Any]]:
@@ -223,6 +284,7 @@ _SIGMOID_FORWARD = Spec(
             "that is e^-x / (1 + e^-x) ... close, but the sigmoid's numerator is 1.",
             predict=_elementwise(lambda x: np.exp(-x) / (1 + np.exp(-x))),
         ),
+        _overflow(_SIGMOID_FIX),
     ],
     single=True,
     compared_with=REFERENCE,
@@ -269,6 +331,7 @@ _SIGMOID_BACKWARD = Spec(
             "1 - s^2 is tanh's derivative pattern; the sigmoid's is s (1 - s).",
             predict=_sig_local("1-s2"),
         ),
+        _overflow(_SIGMOID_FIX),
     ],
     single=True,
 )
@@ -299,6 +362,7 @@ _TANH_FORWARD = Spec(
             "tanh(-x) = -tanh(x), so out is negative wherever x is.",
             predict=_elementwise(lambda x: np.tanh(np.abs(x))),
         ),
+        _overflow(_TANH_FIX),
     ],
     single=True,
     compared_with=REFERENCE,
@@ -361,6 +425,7 @@ _TANH_BACKWARD = Spec(
             "derivative is 1 - t^2 with t = tanh(x).",
             predict=lambda c: (c.args["dout"] * _sig(c.args["x"]) * (1 - _sig(c.args["x"])),),
         ),
+        _overflow(_TANH_FIX),
     ],
     single=True,
 )
@@ -386,7 +451,7 @@ EXERCISES = [
     function(
         NOTEBOOK,
         _SIGMOID_FORWARD,
-        partial(_forward_cases, ref.sigmoid_forward, 800),
+        partial(_forward_cases, ref.sigmoid_forward, 800, large=True),
         1,
         "Exercise 3: sigmoid_forward",
         "Check sigmoid_forward(x) -> 1 / (1 + exp(-x)).",
@@ -394,7 +459,7 @@ EXERCISES = [
     function(
         NOTEBOOK,
         _SIGMOID_BACKWARD,
-        partial(_backward_cases, ref.sigmoid_forward, ref.sigmoid_backward, 900),
+        partial(_backward_cases, ref.sigmoid_forward, ref.sigmoid_backward, 900, large=True),
         2,
         "Exercise 4: sigmoid_backward",
         "Check sigmoid_backward(dout, x) -> dx (x is the forward input) against numerical "
@@ -403,7 +468,7 @@ EXERCISES = [
     function(
         NOTEBOOK,
         _TANH_FORWARD,
-        partial(_forward_cases, ref.tanh_forward, 1000),
+        partial(_forward_cases, ref.tanh_forward, 1000, large=True),
         1,
         "Exercise 5: tanh_forward",
         "Check tanh_forward(x) -> tanh(x).",
@@ -411,7 +476,7 @@ EXERCISES = [
     function(
         NOTEBOOK,
         _TANH_BACKWARD,
-        partial(_backward_cases, ref.tanh_forward, ref.tanh_backward, 1100),
+        partial(_backward_cases, ref.tanh_forward, ref.tanh_backward, 1100, large=True),
         2,
         "Exercise 6: tanh_backward",
         "Check tanh_backward(dout, x) -> dx (x is the forward input) against numerical gradients.",

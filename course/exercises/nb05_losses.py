@@ -32,7 +32,7 @@ def _mse_cases(seed: int | None) -> list[Case]:
         loss, _ = ref_losses.mse_loss(pred, target)
         dpred = numerical_gradient(lambda p, t=target: ref_losses.mse_loss(p, t)[0], pred.copy())
         (dpred,) = _exact([dpred], [ref_losses.mse_loss(pred, target)[1]])
-        cases.append(Case({"pred": pred, "target": target}, (loss, dpred), sizes={"N": n, "D": d}))
+        cases.append(Case({"pred": pred, "target": target}, (loss, dpred), sizes={"N": n, "K": d}))
     n, d = shapes[-1]
     r = _rng(base + 9)
     pred, target = r.normal(size=(n, d)), r.normal(size=(n, d))
@@ -40,27 +40,27 @@ def _mse_cases(seed: int | None) -> list[Case]:
         _f32_case(
             {"pred": pred, "target": target},
             ref_losses.mse_loss(pred, target),
-            sizes={"N": n, "D": d},
+            sizes={"N": n, "K": d},
         )
     )
     return cases
 
 
 def _mse_factors(c: Case, name: str) -> list[tuple[float, str, str]]:
-    n, d = c.sizes["N"], c.sizes["D"]
+    n, d = c.sizes["N"], c.sizes["K"]
     if name == "loss":
         return [
             (
                 float(n * d),
                 "batch_size",
-                f"loss is the sum of the squared errors, N*D = {n * d} "
+                f"loss is the sum of the squared errors, N*K = {n * d} "
                 "times the mean: divide by the number of elements.",
             ),
             (
                 float(d),
                 "batch_size",
-                f"loss is D = {d} times too large: you averaged over the "
-                "batch (N) but summed over the outputs; the mean runs over all N*D elements.",
+                f"loss is K = {d} times too large: you averaged over the "
+                "batch (N) but summed over the outputs; the mean runs over all N*K elements.",
             ),
             (
                 0.5,
@@ -78,13 +78,13 @@ def _mse_factors(c: Case, name: str) -> list[tuple[float, str, str]]:
         (
             float(d),
             "batch_size",
-            f"dpred is D = {d} times too large: you divided by the batch "
-            f"size N = {n}, but the loss averages over all N*D = {n * d} elements.",
+            f"dpred is K = {d} times too large: you divided by the batch "
+            f"size N = {n}, but the loss averages over all N*K = {n * d} elements.",
         ),
         (
             float(n * d),
             "batch_size",
-            f"dpred is N*D = {n * d} times too large: the loss is a mean "
+            f"dpred is N*K = {n * d} times too large: the loss is a mean "
             "over all elements, so its gradient divides by their number.",
         ),
         (
@@ -145,6 +145,7 @@ def _sce_cases(seed: int | None) -> list[Case]:
             tol=1e-6,
         )
     )
+    cases.append(_far_apart_case(base + 7))
     n, c = shapes[-1]
     r = _rng(base + 9)
     logits, labels = r.normal(scale=2.0, size=(n, c)), r.integers(0, c, size=n)
@@ -156,6 +157,71 @@ def _sce_cases(seed: int | None) -> list[Case]:
         )
     )
     return cases
+
+
+_FAR_NOTE = (
+    "rows of logits far apart, offsets up to 3000, and one true class 1000 below its row's "
+    "largest logit"
+)
+
+
+def _far_apart_case(seed: int) -> Case:
+    """Logits that separate a stable answer from fragile ones: every row shifted by its own
+    large offset (up to +-3000: one max for the whole batch leaves whole rows at e^-6000 = 0),
+    and in one row the true class's logit 1000 below the row's largest (its probability
+    underflows to 0, so log(p) = -inf; log p itself is a finite -1000). The expected values
+    come from the reference (the other cases check it against numerical gradients)."""
+    r = _rng(seed)
+    n, c = 5, 4
+    logits = r.normal(scale=2.0, size=(n, c))
+    labels = r.integers(0, c, size=n)
+    logits += np.array([-3000.0, 0.0, 2500.0, -1200.0, 600.0])[:, None]
+    row = 1
+    logits[row, labels[row]] = logits[row].max() - 1000.0
+    loss, dlogits = ref_losses.softmax_cross_entropy(logits, labels)
+    return Case(
+        {"logits": logits, "labels": labels},
+        (loss, dlogits),
+        sizes={"N": n, "C": c},
+        note=_FAR_NOTE,
+        extra={"far": True, "row": row},
+    )
+
+
+def _fragile(kind: str) -> Callable[[Case], tuple[Any, Any]]:
+    """What a fragile but otherwise right formula returns (with its nan and inf)."""
+
+    def predict(c: Case) -> tuple[Any, Any]:
+        z, y = c.args["logits"], c.args["labels"]
+        rows = np.arange(len(y))
+        if kind == "log_of_p":  # a stable softmax, then log(p)
+            p = _naive_softmax(z, 1)
+            return float(-np.mean(np.log(p[rows, y]))), None
+        shift = z.max()  # "one_max": a single max for the whole batch
+        e = np.exp(z - shift)
+        p = e / e.sum(axis=1, keepdims=True)
+        log_p = (z - shift) - np.log(e.sum(axis=1, keepdims=True))
+        d = p.copy()
+        d[rows, y] -= 1
+        return float(-np.mean(log_p[rows, y])), d / len(y)
+
+    return predict
+
+
+def _not_finite(c: Case, got: Sequence[Any]) -> bool:
+    for g in got:
+        try:
+            if not np.all(np.isfinite(np.asarray(g, dtype=np.float64))):
+                return True
+        except (TypeError, ValueError):
+            continue
+    return False
+
+
+def _one_max(c: Case, got: Sequence[Any]) -> bool:
+    """nan or inf on the far-apart case while the +1000 shift (one offset for every row) was
+    fine: the max subtracted is not each row's own."""
+    return bool(c.extra.get("far")) and _not_finite(c, got)
 
 
 def _sce_pred(kind: str) -> Callable[[Case], tuple[Any, Any]]:
@@ -192,15 +258,7 @@ def _sce_pred(kind: str) -> Callable[[Case], tuple[Any, Any]]:
 
 
 def _overflowed(c: Case, got: Sequence[Any]) -> bool:
-    if not c.extra.get("shifted"):
-        return False
-    for g in got:
-        try:
-            if not np.all(np.isfinite(np.asarray(g, dtype=np.float64))):
-                return True
-        except (TypeError, ValueError):
-            continue
-    return False
+    return bool(c.extra.get("shifted")) and _not_finite(c, got)
 
 
 _SCE = Spec(
@@ -214,6 +272,31 @@ _SCE = Spec(
             "not change when you shift a row by a constant, and the largest exponent "
             "becomes e^0 = 1.",
             detect=_overflowed,
+        ),
+        Mistake(
+            "log_underflow",
+            "log of a probability that underflowed: a true class far below its row's largest "
+            "logit has p = e^-1000, which is 0 in float64, and log(0) = -inf. Compute log p "
+            "directly, as the shifted logit minus the log of the row's sum of exponentials "
+            "(log-sum-exp), and take p = exp(log p) only for the gradient.",
+            predict=_fragile("log_of_p"),
+            only=("loss",),
+        ),
+        Mistake(
+            "one_max",
+            "one max for all rows: you subtracted the largest logit of the whole batch, so "
+            "rows far below it underflow to all zeros (0 / 0 = nan, log 0 = -inf). Subtract "
+            "each row's own "
+            "largest logit (max over axis 1, keepdims=True): each row is a separate softmax.",
+            predict=_fragile("one_max"),
+        ),
+        Mistake(
+            "no_max_subtraction",
+            "np.exp overflows to inf for large logits (above about 709), and inf / inf is nan. "
+            "Subtract each row's own largest logit (max over axis 1) before exponentiating: "
+            "softmax does not change when you shift a row by a constant, and the largest "
+            "exponent becomes e^0 = 1.",
+            detect=_one_max,
         ),
         Mistake(
             "one_hot",

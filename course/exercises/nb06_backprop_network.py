@@ -104,8 +104,20 @@ def _net_cases(seed: int | None) -> list[Case]:
                 },
             )
         )
-    # float32: the same inputs rounded to float32; expected from exactly those inputs
+    # stability: b2 + 1000 shifts every score by +1000, which changes neither the loss nor
+    # any gradient; a softmax without the max-subtraction overflows (inf / inf = nan)
     first = cases[0]
+    shifted = dict(first.args, b2=first.args["b2"] + 1000.0)
+    cases.append(
+        Case(
+            shifted,
+            first.expected,
+            sizes=first.sizes,
+            note="b2 + 1000: every score shifted by +1000, which changes no gradient",
+            extra=dict(first.extra, shifted=True),
+        )
+    )
+    # float32: the same inputs rounded to float32; expected from exactly those inputs
     loss, grads32 = two_layer_net(**_rounded(first.args))
     expected = (loss, *(grads32[key] for key in _NET_KEYS))
     cases.append(_f32_case(first.args, expected, sizes=first.sizes, extra=first.extra))
@@ -136,6 +148,18 @@ def _net_pred(
         return None, a["x"].T @ dh, dh.sum(0), dw2, ds.sum(0)
 
     return predict
+
+
+def _overflowed(c: Case, got: Any) -> bool:
+    if not c.extra.get("shifted"):
+        return False
+    for g in got:
+        try:
+            if not np.all(np.isfinite(np.asarray(g, dtype=np.float64))):
+                return True
+        except (TypeError, ValueError):
+            continue
+    return False
 
 
 def _net_unpack(spec: Spec, case: Case, result: Any) -> tuple[Any, ...]:
@@ -204,6 +228,13 @@ _NET = Spec(
         Output('grads["b2"]', like="b2", reduced_from="dscores"),
     ),
     [
+        Mistake(
+            "no_max_subtraction",
+            "the softmax overflows: np.exp of scores above about 709 is inf, and inf / inf is "
+            "nan. Subtract each row's largest score before exponentiating (softmax does not "
+            "change when a row is shifted by a constant), as in notebook 05.",
+            detect=_overflowed,
+        ),
         Mistake(
             "missing_relu_mask",
             "the gradient flowing back into the hidden layer skips "

@@ -98,6 +98,17 @@ def _gd_cases(seed: int | None) -> list[Case]:
                 sizes={"steps": steps},
             )
         )
+    # steps = 0: no step at all (a loop that tests its condition after the body fails here)
+    lg0 = Fn(f"{__name__}:quadratic", {"shape": [3], "seed": base + 8})
+    w0 = _rng(base + 18).normal(size=3)
+    cases.append(
+        Case(
+            {"loss_and_grad": lg0, "w0": w0, "lr": 0.1, "steps": 0},
+            (w0.copy(), []),
+            sizes={"steps": 0},
+            note="no step, no loss",
+        )
+    )
     # float32: w0 and the gradients are float32, so w stays float32
     shape, lr, steps = settings[-1]
     lg32 = Fn(
@@ -135,13 +146,24 @@ _GD = Spec(
             "off_by_one",
             "w is one step short: the loop ran steps - 1 times; it must take exactly "
             "steps steps (range(steps) counts 0 .. steps - 1).",
-            predict=lambda c: _descend(*_gd_args(c)[:3], c.args["steps"] - 1),
+            predict=lambda c: _descend(*_gd_args(c)[:3], max(c.args["steps"] - 1, 0)),
+            only=("w",),
         ),
         Mistake(
             "off_by_one",
             "w went one step too far: the loop ran steps + 1 times; it must take exactly "
             "steps steps.",
-            predict=lambda c: _descend(*_gd_args(c)[:3], c.args["steps"] + 1),
+            predict=lambda c: (
+                _descend(*_gd_args(c)[:3], c.args["steps"] + 1) if c.args["steps"] else None
+            ),
+            only=("w",),
+        ),
+        Mistake(
+            "zero_steps",
+            "with steps = 0 the loop must not run at all: return (a copy of) w0 and an empty "
+            "list of losses. A loop that checks its condition only after the first step "
+            "always takes one.",
+            detect=lambda c, got: c.args["steps"] == 0,
         ),
         Mistake(
             "lr_ignored",
@@ -159,8 +181,8 @@ _GD = Spec(
         ),
         Mistake(
             "off_by_one",
-            "losses should have exactly one entry per step (the loss before "
-            "that step): {steps} steps give {steps} losses.",
+            "losses should have exactly one entry per step, the loss before that step: "
+            "{steps} steps give {steps} losses (no extra loss after the last step).",
             detect=lambda c, got: (
                 isinstance(got[1], list | tuple | np.ndarray)
                 and abs(len(got[1]) - c.args["steps"]) == 1

@@ -316,6 +316,15 @@ def _drop_draw(c: Case) -> np.ndarray:
     return np.random.default_rng(c.extra["seed"]).random(c.args["x"].shape)
 
 
+def _keep_probability_form(c: Case) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The other right answer: the same numbers compared the other way round, an entry kept
+    when its random number is < 1 - p (the keep probability). Same distribution, same
+    generator, one draw."""
+    x, p = c.args["x"], c.args["p"]
+    mask = _drop_draw(c) < 1 - p
+    return [(x * mask / (1 - p), mask)]
+
+
 def _kept_like_p(c: Case, got: Sequence[Any]) -> bool:
     mask = np.asarray(got[1])
     if mask.shape != c.args["x"].shape:
@@ -400,6 +409,7 @@ _DROPOUT_FORWARD = Spec(
     ],
     check_order=(1, 0),
     compared_with=REFERENCE + " (same random generator)",
+    alternatives=_keep_probability_form,
 )
 
 
@@ -502,8 +512,9 @@ EXERCISES = [
         _dropout_forward_cases,
         2,
         "Exercise 3: dropout_forward, inverted dropout",
-        "Check dropout_forward(x, p, rng) -> (out, mask): the mask must be "
-        "rng.random(x.shape) >= p drawn from the given generator, out = x * mask / (1 - p).",
+        "Check dropout_forward(x, p, rng) -> (out, mask): the mask must come from one "
+        "rng.random(x.shape) draw of the given generator (kept where >= p, or where < 1 - p), "
+        "out = x * mask / (1 - p).",
     ),
     function(
         NOTEBOOK,

@@ -144,7 +144,9 @@ def drop_no_scale(x, p, rng):
     return x * mask, mask
 
 
-@wrong("dropout_forward", "mask", "rng_misuse")
+# One binomial draw from the given generator: NumPy draws it from the same uniform numbers,
+# so it is the keep-probability mask (random < 1 - p), a right answer (issue 12).
+@right("dropout_forward")
 def drop_binomial(x, p, rng):
     mask = rng.binomial(1, 1 - p, size=x.shape).astype(bool)
     return x * mask / (1 - p), mask

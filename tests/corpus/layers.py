@@ -42,7 +42,9 @@ def lin_fwd_list(x, W, b):
     return (x @ W + b).tolist()
 
 
-@wrong("linear_forward", "out", "dtype")
+# float32 for float64 inputs, values within the tolerance: right, with a note (issue 12's
+# dtype policy: values decide).
+@right("linear_forward")
 def lin_fwd_float32(x, W, b):
     return (x @ W + b).astype(np.float32)
 

@@ -166,7 +166,9 @@ def sigmoid_bwd_just_s(dout, x):
 
 
 # --- tanh ---------------------------------------------------------------------------------
-@right("tanh_forward")
+# Labelled right until issue 12: it gives nan for |x| above about 355 (e^x overflows), which
+# the check now tests, so it is a fragile answer.
+@wrong("tanh_forward", "out", "overflow")
 def tanh_fwd_exp(x):
     a, c = np.exp(x), np.exp(-x)
     return (a - c) / (a + c)

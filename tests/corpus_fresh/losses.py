@@ -47,7 +47,7 @@ def sce_logsumexp(logits, labels):
     lse = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
     loss = np.mean(lse - logits[np.arange(n), labels])
     p = np.exp(logits - lse[:, None])
-    onehot = np.eye(logits.shape[1], dtype=logits.dtype)[labels]
+    onehot = np.eye(logits.shape[1])[labels]
     return float(loss), (p - onehot) / n
 
 

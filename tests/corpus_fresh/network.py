@@ -62,7 +62,7 @@ def net_no_onehot(x, labels, W1, b1, W2, b2):
 
 @right("gradient_descent")
 def gd_while(loss_and_grad, w0, lr, steps):
-    w = np.array(w0)  # a copy, same dtype
+    w = np.array(w0, dtype=float)
     history = []
     k = 0
     while k < steps:

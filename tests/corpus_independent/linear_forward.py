@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._registry import DTYPE, TRANSPOSE, right, wrong
+from ._registry import TRANSPOSE, right, wrong
 
 EX = "linear_forward"
 
@@ -29,7 +29,9 @@ def lf_w_transposed(x, W, b):
     return x @ W.T + b
 
 
-@wrong(EX, "out", "float32 input returns float64", DTYPE)
+# Labelled wrong by its author; right under issue 12's dtype policy (values decide, a
+# float64 result for float32 inputs earns a note).
+@right(EX)
 def lf_float64(x, W, b):
     return np.asarray(x, dtype=np.float64) @ np.asarray(W, dtype=np.float64) + b
 

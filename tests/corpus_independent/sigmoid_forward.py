@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._registry import DTYPE, IN_PLACE, SIGN, right, wrong
+from ._registry import IN_PLACE, SIGN, right, wrong
 
 EX = "sigmoid_forward"
 
@@ -24,7 +24,9 @@ def sf_precedence(x):
         return 1 / 1 + np.exp(-x)
 
 
-@wrong(EX, "out", "float32 input gives float64 output", DTYPE)
+# Labelled wrong by its author; right under issue 12's dtype policy (values decide, a
+# float64 result for float32 inputs earns a note).
+@right(EX)
 def sf_float64(x):
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 

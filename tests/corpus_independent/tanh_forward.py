@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._registry import DTYPE, IN_PLACE, right, wrong
+from ._registry import IN_PLACE, right, wrong
 
 EX = "tanh_forward"
 
@@ -28,7 +28,9 @@ def tf_abs(x):
     return np.tanh(np.abs(x))
 
 
-@wrong(EX, "out", "float32 input returns float64", DTYPE)
+# Labelled wrong by its author; right under issue 12's dtype policy (values decide, a
+# float64 result for float32 inputs earns a note).
+@right(EX)
 def tf_float64(x):
     return np.tanh(x.astype(np.float64))
 
