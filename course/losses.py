@@ -79,11 +79,10 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     e = np.exp(shifted)
     sum_e = e.sum(axis=1, keepdims=True)
     rows = np.arange(n)
-    log_probs_true = shifted[rows, labels] - np.log(sum_e[:, 0])
-    loss = float(-log_probs_true.mean())
-    dlogits = e / sum_e
-    dlogits[rows, labels] -= 1
-    dlogits /= n
+    # loss = mean_n (log sum_e - shifted[label]);  dlogits = (e / sum_e - onehot) / N
+    loss = float(np.log(sum_e).sum() - shifted[rows, labels].sum()) / n
+    dlogits = np.divide(e, sum_e * n, out=e)
+    dlogits[rows, labels] -= 1 / n
     return loss, dlogits
 
 
