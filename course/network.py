@@ -284,6 +284,8 @@ class Sequential(Layer):
         input_grad=False skips that last product when nothing needs it (training on data:
         `fit` does this) and returns None.
         """
+        if not self.layers:
+            return dout if input_grad else None
         first, *rest = self.layers
         for layer in reversed(rest):
             dout = layer.backward(dout)
