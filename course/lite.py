@@ -27,6 +27,7 @@ are written to the site's `backprop-course-lite.json`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ import tempfile
 import time
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,13 @@ def load_pins(repo: Path) -> dict[str, Any]:
 # 1. build tools
 
 
+def pip(bindir: Path) -> list[str]:
+    """pip acting on the build environment (this interpreter's pip, so the environment needs
+    no pip of its own: `venv --without-pip` works where ensurepip is missing, as on Debian)."""
+    return [sys.executable, "-m", "pip", "--python", str(bindir / "python"),
+            "--disable-pip-version-check"]
+
+
 def build_venv(cache: Path, pins: dict[str, Any], log: Log) -> Path:
     """A virtual environment in the cache with the pinned build tools; returns its bin dir."""
     reqs = [f"{name}{v if v[0] in '<>=!~' else '==' + v}" for name, v in pins["build"].items()]
@@ -130,11 +138,27 @@ def build_venv(cache: Path, pins: dict[str, Any], log: Log) -> Path:
         return bindir
     log(f"build tools -> {venv}")
     shutil.rmtree(venv, ignore_errors=True)
-    _run([sys.executable, "-m", "venv", str(venv)], log)
-    _run([str(bindir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-          *reqs], log)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], log)
+    _run([*pip(bindir), "install", "-q", *reqs], log)
     (venv / ".complete").write_text("\n".join(reqs) + "\n")
     return bindir
+
+
+@contextlib.contextmanager
+def cache_lock(cache: Path) -> Iterator[None]:
+    """One build at a time fills the cache (parallel test workers share it)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    with open(cache / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,8 +289,8 @@ def pyodide_wheels(cache: Path, pins: dict[str, Any], lock: dict[str, Any], name
         dest.mkdir(parents=True, exist_ok=True)
         try:
             if not any(dest.iterdir()):
-                _run([str(bindir / "python"), "-m", "pip", "download", "-q", "--no-deps",
-                      "--disable-pip-version-check", "-d", str(dest), requirement], log)
+                _run([*pip(bindir), "download", "-q", "--no-deps", "-d", str(dest),
+                      requirement], log)
         except LiteBuildError as exc:
             log(f"  source unavailable: {str(exc).splitlines()[0]}")
             continue
@@ -312,9 +336,8 @@ def kernel_wheels(cache: Path, pins: dict[str, Any], bindir: Path,
         log("kernel wheels: pip download " + ", ".join(t.split()[0] for t in todo))
         req = dest / "requirements.txt"
         req.write_text("\n".join(todo) + "\n")
-        _run([str(bindir / "python"), "-m", "pip", "download", "-q", "--no-deps",
-              "--only-binary=:all:", "--require-hashes", "--disable-pip-version-check",
-              "-r", str(req), "-d", str(dest)], log)
+        _run([*pip(bindir), "download", "-q", "--no-deps", "--only-binary=:all:",
+              "--require-hashes", "-r", str(req), "-d", str(dest)], log)
     for name, spec in pins["kernel"].items():
         stem = f"{name.replace('-', '_')}-{spec['version']}-"
         hits = [p for p in dest.glob(f"{stem}*.whl") if sha256_file(p) == spec["sha256"]]
@@ -335,9 +358,8 @@ def course_wheel(repo: Path, pins: dict[str, Any], bindir: Path, work: Path,
     shutil.copytree(repo / "course", src / "course",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "*.tmp"))
     dist = work / "course-dist"
-    _run([str(bindir / "python"), "-m", "pip", "wheel", "-q", "--no-deps",
-          "--no-build-isolation", "--disable-pip-version-check", "-w", str(dist), str(src)],
-         log)
+    _run([*pip(bindir), "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist),
+          str(src)], log)
     (wheel,) = dist.glob("*.whl")
     version = wheel.name.split("-")[1]
     entry = _lock_entry("backprop-course", version, wheel.name, sha256_file(wheel),
@@ -431,13 +453,14 @@ def build(out: Path, *, repo: Path | None = None, cache: Path | None = None,
             raise LiteBuildError(f"{out} exists and is not an earlier site build: "
                                  "choose an empty or new folder")
 
-    bindir = build_venv(cache, pins, log)
-    tgz = pyodide_core(cache, pins, log)
-    core_files, official_lock = read_core(tgz)
-    names = closure(official_lock, pins["pyodide"]["packages"])
-    sources = pyodide_wheels(cache, pins, official_lock, names, bindir,
-                             [Path(p) for p in pyodide_wheels_dirs], log)
-    extras = kernel_wheels(cache, pins, bindir, log)
+    with cache_lock(cache):
+        bindir = build_venv(cache, pins, log)
+        tgz = pyodide_core(cache, pins, log)
+        core_files, official_lock = read_core(tgz)
+        names = closure(official_lock, pins["pyodide"]["packages"])
+        sources = pyodide_wheels(cache, pins, official_lock, names, bindir,
+                                 [Path(p) for p in pyodide_wheels_dirs], log)
+        extras = kernel_wheels(cache, pins, bindir, log)
 
     with tempfile.TemporaryDirectory(prefix="backprop-lite-") as tmp:
         work = Path(tmp)

@@ -32,8 +32,6 @@ import pytest
 
 from course import lite
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -69,9 +67,57 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# fast: only wheels whose sha256 is the official lock's are taken, from any source
+
+
+def _fake_lock(files: dict[str, bytes]) -> dict:
+    import hashlib
+
+    return {"packages": {
+        "a": {"file_name": "a.whl", "sha256": hashlib.sha256(files["a.whl"]).hexdigest(),
+              "depends": ["B_pkg"]},
+        "b-pkg": {"file_name": "b.whl", "sha256": hashlib.sha256(files["b.whl"]).hexdigest(),
+                  "depends": []},
+        "unused": {"file_name": "u.whl", "sha256": "0" * 64, "depends": []},
+    }}
+
+
+def test_closure_follows_dependencies_with_any_spelling() -> None:
+    lock = _fake_lock({"a.whl": b"A", "b.whl": b"B"})
+    assert lite.closure(lock, ["A"]) == ["a", "b-pkg"]
+    with pytest.raises(lite.LiteBuildError, match="not in Pyodide's lock"):
+        lite.closure(lock, ["scipy"])
+
+
+def test_wheels_are_taken_only_with_the_lock_hash(tmp_path: Path) -> None:
+    lock = _fake_lock({"a.whl": b"A", "b.whl": b"B"})
+    pins = {"pyodide": {"version": "0", "wheel_sources": []}}
+    good, bad = tmp_path / "official", tmp_path / "tampered"
+    good.mkdir(), bad.mkdir()
+    (bad / "a.whl").write_bytes(b"not A")
+    (good / "a.whl").write_bytes(b"A")
+    (good / "b.whl").write_bytes(b"B")
+    log: list[str] = []
+    cache = tmp_path / "cache"
+    # The tampered copy is rejected, the official one taken, and where it came from recorded.
+    found = lite.pyodide_wheels(cache, pins, lock, ["a", "b-pkg"], tmp_path, [bad, good],
+                                log.append)
+    assert set(found) == {"a.whl", "b.whl"} and found["a.whl"]["source"] == str(good)
+    assert any("rejected a.whl" in line for line in log)
+    assert (cache / "wheels" / "a.whl").read_bytes() == b"A"
+    assert json.loads((cache / "wheels" / "SOURCES.json").read_text())["a.whl"]["source"] \
+        == str(good)
+    # A file no source has with the right hash stops the build and names the fallback.
+    with pytest.raises(lite.LiteBuildError, match="--pyodide-wheels"):
+        lite.pyodide_wheels(tmp_path / "cache2", pins, lock, ["a"], tmp_path, [bad], log.append)
+
+
+# ---------------------------------------------------------------------------------------------
 # the folder
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_site_has_notebooks_pinned_pyodide_and_a_verified_lock(site: Path) -> None:
     pins = lite.load_pins(ROOT)
     # Every learner notebook, with the browser note first and every graded cell unchanged.
@@ -246,6 +292,8 @@ def _slider_redraws_figure(page: object, index: int) -> None:
     assert page.get_by_text("Error displaying widget").count() == 0
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_notebook_runs_offline_in_chromium(server: str, page: object) -> None:
     url = f"{server}lab/index.html?path={NOTEBOOK}"
     _open(page, url)
