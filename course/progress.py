@@ -15,7 +15,7 @@ From a shell, ``backprop-course progress [PATH ...]`` reads the learner notebook
 (default: ./notebooks), runs only their imports and function definitions (never training
 or other cells) and checks the functions found there. The capstone model is trained by
 running the notebook, so the command line cannot check it: use show_progress() in
-notebook 10.
+notebook 12.
 """
 
 from __future__ import annotations

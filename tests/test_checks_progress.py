@@ -105,13 +105,13 @@ def test_show_progress_in_ipython_uses_the_user_namespace(capsys):
 
 def test_digits_model_rows():
     bad_shape = {"digits_model": lambda x: np.zeros((len(x), 3))}
-    row = check_progress(bad_shape, notebook="10").rows[0]
+    row = check_progress(bad_shape, notebook="12").rows[0]
     assert row.status == FAIL and "3 scores per image" in row.detail
     # A `model` variable from another notebook (here a 2-feature model) is not a digits model.
     other = {"model": course.mlp([2, 8, 3], rng=0)}
-    row = check_progress(other, notebook="10").rows[0]
+    row = check_progress(other, notebook="12").rows[0]
     assert row.status == NOT_STARTED
-    assert check_progress({}, notebook="10").rows[0].status == NOT_STARTED
+    assert check_progress({}, notebook="12").rows[0].status == NOT_STARTED
 
 
 def _notebook(cells: list[str]) -> dict:
@@ -156,8 +156,8 @@ def learner_dir(tmp_path):
     (tmp_path / "03-linear-layer" / "03-linear-layer.ipynb").write_text(json.dumps(nb03))
     (tmp_path / "04-activations.ipynb").write_text(json.dumps(nb04))
     (tmp_path / "unrelated.ipynb").write_text(json.dumps(_notebook(["x = 1"])))
-    nb10 = _notebook(["import course", "model = course.mlp([64, 10])"])
-    (tmp_path / "10-capstone-digits.ipynb").write_text(json.dumps(nb10))
+    nb12 = _notebook(["import course", "model = course.mlp([64, 10])"])
+    (tmp_path / "12-capstone-digits.ipynb").write_text(json.dumps(nb12))
     return tmp_path
 
 

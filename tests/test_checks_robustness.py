@@ -163,8 +163,7 @@ class NearestNeighbour:
     """A tiny 'model': class scores from the distance to the nearest training image."""
 
     def __init__(self) -> None:
-        x, y = course.load_digits()
-        self.x, _, self.y, _ = course.train_test_split(x, y, test_fraction=0.2, seed=0)
+        self.x, self.y = course.load_digits(split="development")
         self.training = True
         self.modes: list[str] = []
 
@@ -195,9 +194,17 @@ def test_digits_model_passes_a_good_model_and_restores_its_mode(capsys):
 
 
 def test_digits_model_rejects_a_weak_model():
+    w = np.random.default_rng(0).normal(0, 0.01, (64, 10))
+    with pytest.raises(AssertionError, match=r"accuracy .*% on the \d+ held-back test images"):
+        checks.check_digits_model(lambda x: x @ w)
+
+
+def test_digits_model_must_be_the_learners_own():
     model = course.mlp([64, 16, 10], rng=0)
-    with pytest.raises(AssertionError, match=r"accuracy .*% on the \d+ held-out test images"):
-        checks.check_digits_model(model)
+    for arg in (model, model.forward, lambda x: model.forward(x)):
+        with pytest.raises(AssertionError, match="course's library") as info:
+            checks.check_digits_model(arg)
+        assert info.value.mistake == "library_used"
 
 
 @pytest.mark.parametrize(

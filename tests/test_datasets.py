@@ -66,3 +66,13 @@ def test_bad_sizes():
         course.make_moons(0)
     with pytest.raises(ValueError, match="rows"):
         course.train_test_split(np.ones((3, 2)), np.ones(4))
+
+
+def test_digits_development_split_holds_back_the_capstone_test_images():
+    x, y = course.load_digits()
+    x_dev, y_dev = course.load_digits(split="development")
+    x_tr, x_te, y_tr, _ = course.train_test_split(x, y, test_fraction=0.2, seed=0)
+    assert np.array_equal(x_dev, x_tr) and np.array_equal(y_dev, y_tr)
+    assert len(x_dev) + len(x_te) == 1797
+    with pytest.raises(ValueError, match="development"):
+        course.load_digits(split="test")

@@ -401,21 +401,159 @@ def dropout_backward(dout, mask, p):
     return dout * mask                 # not rescaled by 1 / (1 - p)
 ''',
     ),
-    # 10 ------------------------------------------------------------------------------------
+    # 12 ------------------------------------------------------------------------------------
+    # The capstone's parts are not graded on their own (no test cell); the "different"
+    # student writes all of them differently: other formulas, momentum instead of Adam.
+    "own_functions": (
+        """
+def linear_forward(x, W, b):
+    return np.einsum("nd,dm->nm", x, W) + b[None, :]
+
+
+def linear_backward(dout, x, W, b):
+    return np.einsum("nm,dm->nd", dout, W), np.einsum("nd,nm->dm", x, dout), dout.sum(0)
+
+
+def relu_forward(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def relu_backward(dout, x):
+    return np.where(x > 0, dout, 0.0)
+
+
+def softmax_cross_entropy(logits, labels):
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    Y = np.eye(logits.shape[1])[labels]
+    loss = -np.mean(np.sum(Y * (z - np.log(np.exp(z).sum(axis=1, keepdims=True))), axis=1))
+    return float(loss), (p - Y) / len(labels)
+
+
+def momentum_step(w, dw, velocity, lr, beta):
+    velocity = beta * velocity + dw
+    return w - lr * velocity, velocity
+""",
+        """
+def linear_forward(x, W, b):
+    return x @ W + b
+
+
+def linear_backward(dout, x, W, b):
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def relu_forward(x):
+    return np.maximum(x, 0)
+
+
+def relu_backward(dout, x):
+    return dout                        # forgets the ReLU's gate
+
+
+def softmax_cross_entropy(logits, labels):
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    Y = np.eye(logits.shape[1])[labels]
+    return float(-np.mean(np.log(p[np.arange(len(labels)), labels]))), (p - Y) / len(labels)
+
+
+def adam_step(w, dw, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    return w - lr * dw, m, v
+""",
+    ),
+    "own_network": (
+        """
+class MLP:
+    def __init__(self, sizes, rng):
+        self.layers = [{"W": rng.standard_normal((d, m)) * (2.0 / d) ** 0.5, "b": np.zeros(m)}
+                       for d, m in zip(sizes[:-1], sizes[1:])]
+        self.params = [a for layer in self.layers for a in (layer["W"], layer["b"])]
+
+    def _sync(self):
+        for k, layer in enumerate(self.layers):
+            layer["W"], layer["b"] = self.params[2 * k], self.params[2 * k + 1]
+
+    def forward(self, x):
+        self._sync()
+        self.inputs, self.pre = [], []
+        for k, layer in enumerate(self.layers):
+            self.inputs.append(x)
+            x = linear_forward(x, layer["W"], layer["b"])
+            self.pre.append(x)
+            if k + 1 < len(self.layers):
+                x = relu_forward(x)
+        return x
+
+    def backward(self, dscores):
+        grads = []
+        d = dscores
+        for k in range(len(self.layers) - 1, -1, -1):
+            if k + 1 < len(self.layers):
+                d = relu_backward(d, self.pre[k])
+            layer = self.layers[k]
+            d, dW, db = linear_backward(d, self.inputs[k], layer["W"], layer["b"])
+            grads = [dW, db] + grads
+        return grads
+""",
+        """
+class MLP:
+    def __init__(self, sizes, rng):
+        self.params = []
+        for d, m in zip(sizes[:-1], sizes[1:]):
+            self.params += [rng.normal(0.0, 1.0, size=(d, m)), np.zeros(m)]
+
+    def forward(self, x):
+        return linear_forward(x, self.params[0], self.params[1])   # one layer only
+
+    def backward(self, dscores):
+        return [np.zeros_like(p) for p in self.params]
+""",
+    ),
+    "own_training": (
+        """
+def train(net, x, y, lr, epochs, batch_size, seed=0):
+    rng = np.random.default_rng(seed)
+    velocity = [np.zeros_like(p) for p in net.params]
+    losses = []
+    for epoch in range(epochs):
+        shuffled = rng.permutation(len(x))
+        batch_losses = []
+        for batch in np.array_split(shuffled, int(np.ceil(len(x) / batch_size))):
+            loss, dscores = softmax_cross_entropy(net.forward(x[batch]), y[batch])
+            batch_losses.append(loss)
+            for i, g in enumerate(net.backward(dscores)):
+                net.params[i], velocity[i] = momentum_step(net.params[i], g, velocity[i], lr,
+                                                           0.9)
+        losses.append(float(np.mean(batch_losses)))
+    return losses
+""",
+        """
+def train(net, x, y, lr, epochs, batch_size, seed=0):
+    return []                          # never updates anything
+""",
+    ),
+    "own_tuning": (
+        """
+val_model = MLP([64, 64, 10], np.random.default_rng(1))
+train(val_model, x_fit, y_fit, lr=0.03, epochs=15, batch_size=64)
+print("validation accuracy", np.mean(val_model.forward(x_val).argmax(1) == y_val))
+""",
+        """
+val_model = None
+""",
+    ),
     "digits_model": (
-        '''
-from course import Adam, SoftmaxCrossEntropy, fit, load_digits, mlp, train_test_split
+        """
+model = MLP([64, 128, 10], np.random.default_rng(3))
+losses = train(model, x, y, lr=0.05, epochs=30, batch_size=32, seed=3)
+""",
+        """
+from course import Adam, SoftmaxCrossEntropy, fit, mlp
 
-x_train, x_test, y_train, y_test = train_test_split(*load_digits(), test_fraction=0.2, seed=0)
-model = mlp([64, 96, 10], rng=3)
-fit(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=3e-3), x_train, y_train,
-    epochs=25, batch_size=64, rng=3)
-''',
-        '''
-from course import mlp
-
-model = mlp([64, 32, 10], rng=0)       # never trained
-''',
+model = mlp([64, 128, 10], rng=0)      # course's library instead of the learner's own code
+losses = fit(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=3e-3), x, y,
+             epochs=20, batch_size=32).epoch_loss
+""",
     ),
 }
 
@@ -526,10 +664,13 @@ def test_round_trip(name, tmp_path):
     # 3. several students, one autograde call
     solution_nb = _nbtools.read(course_dir / "solutions" / name / f"{name}.ipynb")
     release_nb = _nbtools.read(released)
-    exercises = [c.id for c in answer_cells(solution_nb)]
+    answers = [c.id for c in answer_cells(solution_nb)]
     by_id = {c.id: c for c in solution_nb.cells}
+    # Answer cells without a test cell of their own (the capstone's parts of the learner's
+    # network) are written differently by the "different" student, never answered wrongly.
+    exercises = [e for e in answers if f"test_{e}" in by_id]
     wrong_groups = {"wrong-a": exercises[0::2], "wrong-b": exercises[1::2]}
-    different = {e: variant(by_id[e], "right") for e in exercises}
+    different = {e: variant(by_id[e], "right") for e in answers}
     noisy = next((e for e in exercises if re.search(rf"^def {e}\(", different[e], re.M)), None)
     if noisy:
         different[noisy] += NOISY_WRAPPER.format(name=noisy)

@@ -1,6 +1,6 @@
 """The exercise registry: every graded item of the course, declared once.
 
-One module per notebook (``nb01_chain_rule`` ... ``nb10_capstone_digits``) lists its
+One module per notebook (``nb01_chain_rule`` ... ``nb12_capstone_digits``) lists its
 graded items in ``EXERCISES``, in notebook order. Everything else reads them from here:
 the learner-facing checks (``course.checks``), the progress view, the release, the
 notebooks' hidden tests, the grader, the tests and the docs.
@@ -18,7 +18,8 @@ Kinds of item:
   exist only in a notebook: neuron_backward, two_layer_net, gradient_descent);
 - ``"choice"``: a multiple-choice answer, stored as a salted sha256 (``answer_hash``) with a
   one-line ``explanations[letter]`` for every wrong choice;
-- ``"model"``: the capstone model, judged on the held-out digits;
+- ``"model"``: the capstone model, judged on the held-back digits (``own_work``: the grader
+  calls it with course's library disabled);
 - ``"written"``: a markdown answer graded by hand (``name`` is None).
 
 Exam mode: with the environment variable ``BACKPROP_COURSE_EXAM=1`` a choice's ``check``
@@ -70,7 +71,9 @@ MODULES = (
     "nb07_learning_rate",
     "nb08_optimizers",
     "nb09_deep_networks",
-    "nb10_capstone_digits",
+    "nb10_generalization",
+    "nb11_autograd",
+    "nb12_capstone_digits",
 )
 _SALT = "backprop-course/choices/v1"
 
@@ -148,8 +151,11 @@ class Exercise:
     choices: tuple[str, ...] = ()
     answer_hash: str = field(default="", repr=False)
     explanations: Mapping[str, str] = field(default_factory=dict, repr=False)
-    # model: returns a CheckFailure or None; strict=True is the grading check
+    # model: returns a CheckFailure or None; strict=True (with the grading seed) is the grading
+    # check
     model_check: Callable[..., CheckFailure | None] | None = field(default=None, repr=False)
+    # the grader calls the learner's code with course's library disabled (it must do its own work)
+    own_work: bool = False
     # the docstring of check_<name>
     doc: str = ""
 
@@ -228,7 +234,8 @@ class Exercise:
         if self.kind == "model":
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                failure = self.model_check(obj, strict=False) or self.model_check(obj, strict=True)
+                failure = self.model_check(obj, strict=False) or self.model_check(
+                    obj, strict=True, seed=seed)
             if failure is None:
                 print(out.getvalue().strip().splitlines()[-1] if out.getvalue().strip() else
                       f"{label}: passed.")
