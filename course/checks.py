@@ -22,16 +22,22 @@ environment it only records the answer). ``grade_hidden(grade_id, obj)`` is what
 hidden test runs: the visible cases plus fresh hidden ones.
 
 Every check here is generated from the exercise registry, ``course.exercises``.
+
+``show_progress`` (course.progress) is exported here too, and importing this module in a
+notebook makes a bare ``show_progress()`` work there: every notebook's setup cell imports
+course.checks.
 """
 
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from course._diagnose import CheckFailure, NotDoneYet
 from course.exercises import REGISTRY, get
+from course.progress import show_progress
 
 
 def check_choice(name: str, answer: Any) -> None:
@@ -79,6 +85,19 @@ _CHECKED = [ex for ex in REGISTRY.values() if ex.kind in ("function", "model")]
 for _ex in _CHECKED:
     globals()[f"check_{_ex.name}"] = _make_check(_ex.name)
 
-__all__ = ["CheckFailure", "NotDoneYet", "check_choice", "grade_hidden"]
+__all__ = ["CheckFailure", "NotDoneYet", "check_choice", "grade_hidden", "show_progress"]
 __all__ += [f"check_{ex.name}" for ex in _CHECKED]
 del _ex
+
+
+def _offer_show_progress() -> None:
+    """In IPython (a notebook), put show_progress in the user's namespace unless the name is
+    taken, so that a bare show_progress() works in every notebook."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    namespace = getattr(shell, "user_ns", None)
+    if isinstance(namespace, dict):
+        namespace.setdefault("show_progress", show_progress)
+
+
+_offer_show_progress()

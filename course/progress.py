@@ -1,15 +1,16 @@
-"""Where am I? Every exercise of the course with pass / fail / not started.
+"""Where am I? Every graded item of the course with its points and pass / fail / not started.
 
-In a notebook::
+In a notebook (``show_progress`` needs no import once ``course.checks`` is imported)::
 
-    from course.progress import show_progress
-    show_progress()                 # every exercise, read from this notebook's functions
+    show_progress()                 # this notebook's graded items (all of them elsewhere)
     show_progress(notebook="03")    # just one notebook
 
-It runs each exercise's check on the function of that name in the notebook (an exercise
-that still raises NotImplementedError, or is not defined, counts as not started) and
-returns a `Progress` object: ``.rows`` (one `ExerciseStatus` each), ``.counts``,
-``.as_dicts()``; it prints as a plain text table and shows as an HTML table in Jupyter.
+It runs each item's check on what the notebook holds: the function of that name, the
+multiple-choice answer (a string variable such as ``MC_DW_SHAPE``), the capstone's trained
+model; written answers are listed as graded by your instructor. An exercise that still raises
+NotImplementedError, or is not defined, counts as not started. It returns a `Progress`
+object: ``.rows`` (one `ExerciseStatus` each, with its points), ``.counts``, ``.as_dicts()``;
+it prints as a plain text table and shows as an HTML table in Jupyter.
 
 From a shell, ``backprop-course progress [PATH ...]`` reads the learner notebooks
 (default: ./notebooks), runs only their imports and function definitions (never training
@@ -34,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 PASS, FAIL, NOT_STARTED, NOT_CHECKED = "pass", "fail", "not started", "not checked"
+ANSWERED = "answered"  # a multiple-choice answer recorded in exam mode (no feedback)
+BY_INSTRUCTOR = "by instructor"  # a written answer, graded by hand
 
 
 def _exercises() -> dict[str, tuple[str, ...]]:
@@ -50,6 +53,19 @@ def _exercises() -> dict[str, tuple[str, ...]]:
 
 EXERCISES: dict[str, tuple[str, ...]] = _exercises()
 
+
+def _items() -> dict[str, tuple[Any, ...]]:
+    """notebook -> every graded item (course.exercises.Exercise), in notebook order."""
+    from course.exercises import exercises
+
+    out: dict[str, tuple[Any, ...]] = {}
+    for ex in exercises():
+        out[ex.notebook] = (*out.get(ex.notebook, ()), ex)
+    return out
+
+
+ITEMS: dict[str, tuple[Any, ...]] = _items()
+
 # Names the capstone's trained model may have in the notebook.
 MODEL_NAMES = ("digits_model", "model")
 
@@ -62,6 +78,8 @@ class ExerciseStatus:
     exercise: str
     status: str
     detail: str = ""
+    kind: str = "function"  # "function", "model", "choice" or "written"
+    points: float = 0.0
 
 
 @dataclass
@@ -79,6 +97,11 @@ class Progress:
             out[r.status] = out.get(r.status, 0) + 1
         return out
 
+    @property
+    def failed(self) -> bool:
+        """True when some item fails (the command line then exits with status 1)."""
+        return any(r.status == FAIL for r in self.rows)
+
     def status(self, exercise: str) -> str:
         """The status of one exercise, e.g. progress.status("linear_backward")."""
         for r in self.rows:
@@ -91,15 +114,26 @@ class Progress:
 
     def summary(self) -> str:
         c = self.counts
-        total = len(self.rows)
+        auto = [r for r in self.rows if r.status != BY_INSTRUCTOR]
+        total = len(auto)
         parts = [f"{c[PASS]} of {total} exercise{'s' if total != 1 else ''} pass"]
         if c[FAIL]:
             parts.append(f"{c[FAIL]} fail{'s' if c[FAIL] == 1 else ''}")
         if c[NOT_STARTED]:
             parts.append(f"{c[NOT_STARTED]} not started")
+        if c.get(ANSWERED):
+            parts.append(f"{c[ANSWERED]} answered (exam mode: no feedback)")
         if c.get(NOT_CHECKED):
             parts.append(f"{c[NOT_CHECKED]} not checked")
-        return "Progress: " + ", ".join(parts)
+        text = "Progress: " + ", ".join(parts)
+        earned = sum(r.points for r in self.rows if r.status == PASS)
+        checked = sum(r.points for r in auto)
+        if checked:
+            text += f"; {_pts(earned)} of {_pts(checked)} points"
+        manual = sum(r.points for r in self.rows if r.status == BY_INSTRUCTOR)
+        if manual:
+            text += f" (+ {_pts(manual)} for written answers, graded by your instructor)"
+        return text
 
     def __str__(self) -> str:
         if not self.rows:
@@ -110,13 +144,16 @@ class Progress:
         lines = [
             self.summary(),
             "",
-            f"{'notebook':<{w_nb}}  {'exercise':<{w_ex}}  {'status':<{w_st}}  details",
+            f"{'notebook':<{w_nb}}  {'exercise':<{w_ex}}  {'points':>6}  {'status':<{w_st}}  "
+            "details",
         ]
         for r in self.rows:
             lines.append(
-                f"{r.notebook:<{w_nb}}  {r.exercise:<{w_ex}}  {r.status:<{w_st}}  "
-                f"{r.detail}".rstrip()
+                f"{r.notebook:<{w_nb}}  {r.exercise:<{w_ex}}  {_pts(r.points):>6}  "
+                f"{r.status:<{w_st}}  {r.detail}".rstrip()
             )
+        if self.source == "this notebook" and len({r.notebook for r in self.rows}) == 1:
+            lines += ["", _OTHERS]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -129,18 +166,27 @@ class Progress:
             FAIL: "&#10007; fail",
             NOT_STARTED: "&middot; not started",
             NOT_CHECKED: "? not checked",
+            ANSWERED: "&middot; answered",
+            BY_INSTRUCTOR: "&#9998; by instructor",
         }
         body = "".join(
             f"<tr><td>{html.escape(r.notebook)}</td><td><code>{html.escape(r.exercise)}</code>"
-            f"</td><td style='color:{colours.get(r.status, '#000')};white-space:nowrap'>"
+            f"</td><td>{_pts(r.points)}</td>"
+            f"<td style='color:{colours.get(r.status, '#000')};white-space:nowrap'>"
             f"{marks.get(r.status, html.escape(r.status))}</td>"
             f"<td style='text-align:left'>{html.escape(r.detail)}</td></tr>"
             for r in self.rows
         )
+        others = (
+            f"<p>{html.escape(_OTHERS)}</p>"
+            if self.source == "this notebook" and len({r.notebook for r in self.rows}) == 1
+            else ""
+        )
         return (
             f"<p><b>{html.escape(self.summary())}</b></p><table><thead><tr><th>notebook</th>"
-            "<th>exercise</th><th>status</th><th style='text-align:left'>details</th></tr>"
-            f"</thead><tbody>{body}</tbody></table>"
+            "<th>exercise</th><th>points</th><th>status</th>"
+            "<th style='text-align:left'>details</th></tr>"
+            f"</thead><tbody>{body}</tbody></table>{others}"
         )
 
     def _ipython_display_(self) -> None:
@@ -153,22 +199,30 @@ class Progress:
         display({"text/plain": str(self), "text/html": self._repr_html_()}, raw=True)
 
 
+_OTHERS = (
+    "Other notebooks: run show_progress() in each, or `backprop-course progress` in a terminal "
+    "for all of them."
+)
+
+
+def _pts(points: float) -> str:
+    return f"{points:g}"
+
+
 # --- Checking a namespace ----------------------------------------------------------------------
 def _select(notebook: str | int | None) -> list[str]:
     if notebook is None:
-        return list(EXERCISES)
+        return list(ITEMS)
     key = str(notebook).strip().lower().removesuffix(".ipynb")
     if key.isdigit():
         key = f"{int(key):02d}"
     found = [
-        nb
-        for nb in EXERCISES
-        if nb == key or nb.startswith(key + "-") or nb.split("-", 1)[1] == key
+        nb for nb in ITEMS if nb == key or nb.startswith(key + "-") or nb.split("-", 1)[1] == key
     ]
     if not found:
         raise ValueError(
             f"show_progress: no notebook called {notebook!r}; choose one of "
-            f"{', '.join(EXERCISES)} (or its number)."
+            f"{', '.join(ITEMS)} (or its number)."
         )
     return found
 
@@ -250,6 +304,61 @@ def _status(
     return ExerciseStatus(notebook, name, status, detail)
 
 
+def _choice_status(ex: Any, namespace: Mapping[str, Any]) -> ExerciseStatus:
+    """A multiple-choice answer: right / wrong (with the misconception) / not answered; in exam
+    mode only whether it was answered."""
+    from course._diagnose import NotDoneYet
+    from course.exercises import exam_mode
+
+    def row(status: str, detail: str) -> ExerciseStatus:
+        return ExerciseStatus(ex.notebook, ex.name, status, detail, ex.kind, ex.points)
+
+    if ex.name not in namespace:
+        return row(NOT_STARTED, f"not answered here (a question of notebook {ex.notebook[:2]})")
+    with contextlib.redirect_stdout(io.StringIO()):
+        failure = ex.failure(namespace[ex.name])
+    if isinstance(failure, NotDoneYet):
+        return row(NOT_STARTED, "not answered yet")
+    if failure is not None:
+        return row(FAIL, _first_line(str(failure).removeprefix(f"{ex.name} = ")))
+    if exam_mode():
+        return row(ANSWERED, "recorded (no feedback during an exam)")
+    return row(PASS, "right")
+
+
+def _item_status(
+    ex: Any,
+    namespace: Mapping[str, Any],
+    checks: Mapping[str, Callable[[Any], None]],
+    *,
+    allow_model: bool,
+) -> ExerciseStatus:
+    """The status row of one graded item (course.exercises.Exercise)."""
+    if ex.kind == "choice":
+        return _choice_status(ex, namespace)
+    if ex.kind == "written":
+        return ExerciseStatus(ex.notebook, ex.grade_id, BY_INSTRUCTOR, ex.title, ex.kind, ex.points)
+    row = _status(ex.notebook, ex.name, namespace, checks[ex.name], allow_model=allow_model)
+    row.kind, row.points = ex.kind, ex.points
+    return row
+
+
+def _present(namespace: Mapping[str, Any]) -> list[str]:
+    """The notebooks whose graded functions or answers this namespace defines (their own, not
+    course's): the notebook a bare show_progress() runs in."""
+    found = []
+    for nb, items in ITEMS.items():
+        for ex in items:
+            if ex.kind not in ("function", "choice") or ex.name not in namespace:
+                continue
+            obj = namespace[ex.name]
+            if ex.kind == "function" and str(getattr(obj, "__module__", "")).startswith("course"):
+                continue
+            found.append(nb)
+            break
+    return found
+
+
 def check_progress(
     namespace: Mapping[str, Any],
     notebook: str | int | None = None,
@@ -264,10 +373,11 @@ def check_progress(
     Returns a Progress; nothing is printed.
     """
     checks = _checks()
+    selected = notebook if isinstance(notebook, list) else _select(notebook)
     rows = [
-        _status(nb, name, namespace, checks[name], allow_model=allow_model)
-        for nb in _select(notebook)
-        for name in EXERCISES[nb]
+        _item_status(ex, namespace, checks, allow_model=allow_model)
+        for nb in selected
+        for ex in ITEMS[nb]
     ]
     return Progress(rows, source=source)
 
@@ -296,10 +406,16 @@ def show_progress(
 
     namespace: where to find your functions; by default the notebook you are in (the IPython
     user namespace), or the caller's globals outside IPython.
-    notebook: a notebook name or number, e.g. "03" or "linear-layer".
+    notebook: a notebook name or number, e.g. "03" or "linear-layer". By default the notebook
+    you are in (the one whose exercises your namespace defines), or every notebook if that is
+    not clear.
     """
     ns = _caller_namespace() if namespace is None else namespace
-    progress = check_progress(ns, notebook)
+    if notebook is None:
+        here = _present(ns)
+        progress = check_progress(ns, here if len(here) == 1 else None)
+    else:
+        progress = check_progress(ns, notebook)
     try:
         from IPython import get_ipython
 
@@ -371,7 +487,7 @@ def find_notebooks(paths: Iterable[str | Path]) -> dict[str, Path]:
         for c in candidates:
             if ".ipynb_checkpoints" in c.parts:
                 continue
-            if c.stem in EXERCISES and c.stem not in found:
+            if c.stem in ITEMS and c.stem not in found:
                 found[c.stem] = c
     return found
 
@@ -387,19 +503,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--notebook", "-n", help="only this notebook (name or number, e.g. 03)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.epilog = (
+        "Exit status: 0 when nothing fails (exercises not started are fine), 1 when an exercise "
+        "fails, 2 when no course notebook is found. Use it as a CI check of your repository."
+    )
+
+
+def _print(text: str) -> None:
+    """print, quiet when the reader has gone (backprop-course progress | head)."""
+    import os
+    import sys
+
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would report the broken pipe again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the exercises in the learner notebooks and print the table."""
+    """Check the exercises in the learner notebooks and print the table.
+
+    Returns 0 when nothing fails, 1 when something fails, 2 when no notebook is found."""
     paths = args.paths or (["notebooks"] if Path("notebooks").is_dir() else ["."])
     notebooks = find_notebooks(paths)
+    # notebooks named one by one: only those are listed; folders: every notebook
+    only_given = bool(args.paths) and all(Path(p).suffix == ".ipynb" for p in args.paths)
     try:
         selected = _select(args.notebook)
     except ValueError as exc:
-        print(f"backprop-course progress: {exc}")
+        _print(f"backprop-course progress: {exc}")
         return 2
     if not any(nb in notebooks for nb in selected):
-        print(
+        _print(
             f"backprop-course progress: no course notebooks found in {', '.join(map(str, paths))}"
             " (expected files like 03-linear-layer.ipynb)."
         )
@@ -408,20 +546,26 @@ def run(args: argparse.Namespace) -> int:
     checks = _checks()
     for nb in selected:
         if nb not in notebooks:
-            rows += [
-                ExerciseStatus(nb, name, NOT_STARTED, "notebook not found")
-                for name in EXERCISES[nb]
-            ]
+            if not only_given:
+                rows += [
+                    ExerciseStatus(
+                        nb,
+                        ex.name or ex.grade_id,
+                        NOT_CHECKED,
+                        "notebook not found",
+                        ex.kind,
+                        ex.points,
+                    )
+                    for ex in ITEMS[nb]
+                ]
             continue
         namespace = load_notebook_namespace(notebooks[nb])
-        rows += [
-            _status(nb, name, namespace, checks[name], allow_model=False) for name in EXERCISES[nb]
-        ]
+        rows += [_item_status(ex, namespace, checks, allow_model=False) for ex in ITEMS[nb]]
     progress = Progress(rows, source="notebooks")
     if args.json:
-        print(
+        _print(
             json.dumps({"summary": progress.summary(), "exercises": progress.as_dicts()}, indent=2)
         )
     else:
-        print(progress)
-    return 0
+        _print(str(progress))
+    return 1 if progress.failed else 0

@@ -33,6 +33,7 @@ from course.exercises import get  # noqa: E402
 for _pkg in ("corpus", "corpus_fresh"):
     for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
         importlib.import_module(f"{_pkg}.{_m}")
+importlib.import_module("corpus.why12")  # issue 12's cases
 
 SEEDS = (1, 2, 3)
 

@@ -17,7 +17,7 @@ from course import checks  # noqa: E402
 from course._diagnose import CheckFailure, NotDoneYet  # noqa: E402
 from course.exercises import exercises as registry_exercises  # noqa: E402
 
-MODULES = ["basics", "layers", "losses", "network", "optim", "deep"]
+MODULES = ["basics", "layers", "losses", "network", "optim", "deep", "why12"]
 for _m in MODULES:
     importlib.import_module(f"corpus.{_m}")
 
@@ -59,6 +59,22 @@ SOLUTION_CODE = [
 ]
 
 
+def _has_words(entry: Entry, text: str) -> None:
+    """The entry's words are in the text ("!word": not in it)."""
+    for word in entry.words:
+        if word.startswith("!"):
+            assert word[1:] not in text, f"{entry.id}: {word[1:]!r} should not be said:\n{text}"
+        else:
+            assert word in text, f"{entry.id}: {word!r} is missing:\n{text}"
+
+
+def test_issue_12_cases_are_in_the_corpus():
+    """Every case of issue 12's Why section is an entry with its verdict and words."""
+    why = [e for e in ENTRIES if e.fn.__module__ == "corpus.why12"]
+    assert len([e for e in why if e.right]) >= 6 and len([e for e in why if not e.right]) >= 14
+    assert all(e.words for e in why if e.exercise != "dropout_forward")
+
+
 def check_for(entry: Entry):
     return getattr(checks, f"check_{entry.exercise}")
 
@@ -82,6 +98,7 @@ def test_right_answer_passes(entry: Entry, capsys: pytest.CaptureFixture[str]) -
     assert lines[0].startswith(f"{entry.exercise}: all good"), out.out
     # one line, plus at most one note on the dtype (issue 12's policy: values decide)
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].strip().startswith("Note:")), out.out
+    _has_words(entry, out.out)
 
 
 @pytest.mark.parametrize("entry", WRONG, ids=lambda e: e.id)
@@ -100,6 +117,7 @@ def test_wrong_answer_is_diagnosed(entry: Entry, capsys: pytest.CaptureFixture[s
     assert "Traceback" not in message
     assert not any(code in message for code in SOLUTION_CODE), message
     assert len(message.splitlines()) <= 8, message
+    _has_words(entry, message)
     out = capsys.readouterr()
     assert out.err == "" and out.out == ""
 

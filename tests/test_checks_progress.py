@@ -12,7 +12,15 @@ import pytest
 import course
 from course import progress
 from course.cli import main as cli_main
-from course.progress import FAIL, NOT_CHECKED, NOT_STARTED, PASS, check_progress, show_progress
+from course.progress import (
+    BY_INSTRUCTOR,
+    FAIL,
+    NOT_CHECKED,
+    NOT_STARTED,
+    PASS,
+    check_progress,
+    show_progress,
+)
 
 # Picked up by show_progress() from the caller's globals (outside IPython).
 linear_forward = course.linear_forward
@@ -34,7 +42,7 @@ def test_statuses_from_a_namespace():
         "relu_backward": course.relu_backward,
     }
     result = check_progress(ns)
-    assert len(result.rows) == sum(len(v) for v in progress.EXERCISES.values())
+    assert len(result.rows) == sum(len(v) for v in progress.ITEMS.values())
     assert result.status("linear_forward") == PASS
     assert result.status("linear_backward") == FAIL
     assert result.status("relu_forward") == NOT_STARTED
@@ -42,22 +50,31 @@ def test_statuses_from_a_namespace():
     assert result.status("adam_step") == NOT_STARTED
     row = next(r for r in result.rows if r.exercise == "linear_backward")
     assert row.detail.startswith("dW has the right shape")
-    assert result.counts == {PASS: 2, FAIL: 1, NOT_STARTED: len(result.rows) - 3}
-    assert result.summary().startswith("Progress: 2 of 24 exercises pass, 1 fails")
+    manual = sum(r.status == BY_INSTRUCTOR for r in result.rows)
+    assert result.counts == {
+        PASS: 2,
+        FAIL: 1,
+        NOT_STARTED: len(result.rows) - 3 - manual,
+        BY_INSTRUCTOR: manual,
+    }
+    auto = len(result.rows) - manual
+    assert result.summary().startswith(f"Progress: 2 of {auto} exercises pass, 1 fails")
 
 
 def test_text_and_html_tables():
     result = check_progress({"linear_forward": course.linear_forward}, notebook="03")
     text = str(result)
-    assert text.splitlines()[0] == "Progress: 1 of 2 exercises pass, 1 not started"
-    assert "03-linear-layer  linear_forward   pass" in text
+    assert text.splitlines()[0] == "Progress: 1 of 4 exercises pass, 3 not started; 2 of 8 points"
+    assert "03-linear-layer  linear_forward        2  pass" in text
     html = result._repr_html_()
-    assert html.count("<tr>") == 3 and "&#10003; pass" in html and "not started" in html
+    assert html.count("<tr>") == 5 and "&#10003; pass" in html and "not started" in html
     assert result.as_dicts()[0] == {
         "notebook": "03-linear-layer",
         "exercise": "linear_forward",
         "status": PASS,
         "detail": result.rows[0].detail,
+        "kind": "function",
+        "points": 2,
     }
 
 
@@ -66,7 +83,12 @@ def test_text_and_html_tables():
 )
 def test_notebook_filter(key):
     result = check_progress({}, notebook=key)
-    assert [r.exercise for r in result.rows] == ["linear_forward", "linear_backward"]
+    assert [r.exercise for r in result.rows] == [
+        "linear_forward",
+        "linear_backward",
+        "MC_DW_SHAPE",
+        "MC_DB_SUM",
+    ]
 
 
 def test_unknown_notebook_is_a_clear_error():
@@ -79,7 +101,7 @@ def test_show_progress_reads_the_callers_globals(capsys):
     assert result.status("linear_forward") == PASS  # the module-level name above
     assert result.status("linear_backward") == NOT_STARTED
     out = capsys.readouterr()
-    assert out.out.startswith("Progress: 1 of 2 exercises pass") and out.err == ""
+    assert out.out.startswith("Progress: 1 of 4 exercises pass") and out.err == ""
 
 
 def test_show_progress_in_ipython_uses_the_user_namespace(capsys):
@@ -98,7 +120,7 @@ def test_show_progress_in_ipython_uses_the_user_namespace(capsys):
         assert result.status("relu_backward") == NOT_STARTED
         assert result._skip_display  # the returned object will not be shown a second time
         out = capsys.readouterr().out
-        assert out.count("Progress: 1 of 6 exercises pass") == 1
+        assert out.count("Progress: 1 of 8 exercises pass") == 1
     finally:
         shell_mod.InteractiveShell.clear_instance()
 
@@ -163,7 +185,7 @@ def learner_dir(tmp_path):
 
 def test_cli_reads_definitions_only(learner_dir, capsys, monkeypatch):
     monkeypatch.chdir(learner_dir)
-    assert cli_main(["progress", str(learner_dir)]) == 0
+    assert cli_main(["progress", str(learner_dir)]) == 1  # linear_backward fails
     out = capsys.readouterr().out
     assert not (learner_dir / "SHOULD_NOT_EXIST").exists()
     lines = {line.split()[1]: line for line in out.splitlines()[3:]}
@@ -175,11 +197,13 @@ def test_cli_reads_definitions_only(learner_dir, capsys, monkeypatch):
 
 
 def test_cli_json_and_notebook_filter(learner_dir, capsys):
-    assert cli_main(["progress", str(learner_dir), "--notebook", "3", "--json"]) == 0
+    assert cli_main(["progress", str(learner_dir), "--notebook", "3", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [(e["exercise"], e["status"]) for e in data["exercises"]] == [
         ("linear_forward", PASS),
         ("linear_backward", FAIL),
+        ("MC_DW_SHAPE", NOT_STARTED),
+        ("MC_DB_SUM", NOT_STARTED),
     ]
 
 
@@ -199,7 +223,9 @@ def test_every_official_solution_passes_its_check(capsys):
     data = json.loads(capsys.readouterr().out)
     statuses = {e["exercise"]: e["status"] for e in data["exercises"]}
     assert statuses.pop("digits_model") == NOT_CHECKED
-    assert statuses and set(statuses.values()) == {PASS}, statuses
+    assert BY_INSTRUCTOR in statuses.values()  # the written answers
+    graded = {k: v for k, v in statuses.items() if v != BY_INSTRUCTOR}
+    assert graded and set(graded.values()) == {PASS}, graded
     if (REPO / "notebooks").is_dir():
         assert cli_main(["progress", str(REPO / "notebooks"), "--json"]) == 0
         data = json.loads(capsys.readouterr().out)

@@ -16,6 +16,8 @@ class Entry:
     right: bool
     output: str | None = None
     mistake: str | None = None
+    # words the check's message (a failure, or a right answer's printed lines) must contain
+    words: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -25,23 +27,26 @@ class Entry:
 REGISTRY: list[Entry] = []
 
 
-def right(exercise: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a correct implementation of `exercise`."""
+def right(
+    exercise: str, words: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a correct implementation of `exercise` (words: what its printed lines contain)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY.append(Entry(exercise, fn, True))
+        REGISTRY.append(Entry(exercise, fn, True, words=words))
         return fn
 
     return deco
 
 
 def wrong(
-    exercise: str, output: str, mistake: str | None
+    exercise: str, output: str, mistake: str | None, words: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a wrong implementation: the check must name `output` and recognise `mistake`."""
+    """Mark a wrong implementation: the check must name `output` and recognise `mistake`, and
+    its message must contain `words`."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY.append(Entry(exercise, fn, False, output, mistake))
+        REGISTRY.append(Entry(exercise, fn, False, output, mistake, words))
         return fn
 
     return deco
