@@ -44,4 +44,4 @@ def test_checks_in_a_kernel():
     # show_progress displays once (HTML + text), and the returned object is not shown again
     shown = [o for o in outputs[6] if o["output_type"] in ("display_data", "execute_result")]
     assert len(shown) == 1 and "text/html" in shown[0]["data"]
-    assert "Progress: 0 of 6 exercises pass" in shown[0]["data"]["text/plain"]
+    assert "Progress: 0 of 8 exercises pass" in shown[0]["data"]["text/plain"]

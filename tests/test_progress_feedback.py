@@ -90,8 +90,8 @@ def test_every_choice_cell_calls_its_check() -> None:
             if grade_id:
                 cells[grade_id] = "".join(cell["source"])
     for ex in CHOICES:
-        if ex.grade_id in cells:
-            assert f'check_choice("{ex.name}", {ex.name})' in cells[ex.grade_id], ex.grade_id
+        assert ex.grade_id in cells, f"{ex.grade_id}: no graded cell in solutions/"
+        assert f'check_choice("{ex.name}", {ex.name})' in cells[ex.grade_id], ex.grade_id
 
 
 def test_written_items_are_listed_with_points() -> None:
