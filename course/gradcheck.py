@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from course import _validate as v
+from course import _validate as val
 
 WRONG, SUSPICIOUS, PROBABLY_RIGHT, RIGHT = "wrong", "suspicious", "probably right", "right"
 
@@ -67,7 +67,7 @@ def _scalar(fn: str, value: Any) -> float:
     if out is None:
         raise ValueError(
             f"{fn}: f(x) must return one number (a scalar loss), got "
-            f"{type(value).__name__} of shape {v.shape_str(value)}."
+            f"{type(value).__name__} of shape {val.shape_str(value)}."
         )
     return out
 
@@ -248,7 +248,7 @@ def _compare(
     """
     analytic_arr = np.asarray(analytic, dtype=np.float64) if analytic is not None else None
     if analytic_arr is None or analytic_arr.shape != numeric.shape:
-        got = "nothing" if analytic is None else f"shape {v.shape_str(analytic_arr)}"
+        got = "nothing" if analytic is None else f"shape {val.shape_str(analytic_arr)}"
         return Result(
             name, math.inf, WRONG,
             problem=f"expected shape {numeric.shape}, got {got}",
@@ -470,13 +470,13 @@ def check_network(
     measured = {}
     f_scale = 0.0
     for name, p in named:
-        val = p.value
-        if sample is None or sample >= val.size:
-            idxs = np.array(list(np.ndindex(val.shape)), dtype=np.intp).reshape(-1, val.ndim)
+        value = p.value
+        if sample is None or sample >= value.size:
+            idxs = np.array(list(np.ndindex(value.shape)), dtype=np.intp).reshape(-1, value.ndim)
         else:
-            flat = rng.choice(val.size, size=sample, replace=False)
-            idxs = np.stack(np.unravel_index(flat, val.shape), axis=1)
-        num, fwd, bwd, f = _differences(lambda _: loss_at(), val, h, True, indices=idxs)
+            flat = rng.choice(value.size, size=sample, replace=False)
+            idxs = np.stack(np.unravel_index(flat, value.shape), axis=1)
+        num, fwd, bwd, f = _differences(lambda _: loss_at(), value, h, True, indices=idxs)
         f_scale = max(f_scale, f)
         got = analytic[name][tuple(idxs.T)] if len(idxs) else np.zeros(0)
         measured[name] = (got, num, fwd, bwd, idxs)

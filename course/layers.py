@@ -11,24 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from course import _validate as v
+from course import _validate as val
 
 
 # --- Linear (affine) ---------------------------------------------------------------------------
 def _linear_inputs(fn: str, x, W, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x, W, b = v.floats(fn, x=x, W=W, b=b)
-    v.ndim(fn, "x", x, 2, "(N, D)")
-    v.ndim(fn, "W", W, 2, "(D, M)")
-    v.ndim(fn, "b", b, 1, "(M,)")
+    x, W, b = val.floats(fn, x=x, W=W, b=b)
+    val.ndim(fn, "x", x, 2, "(N, D)")
+    val.ndim(fn, "W", W, 2, "(D, M)")
+    val.ndim(fn, "b", b, 1, "(M,)")
     if W.shape[0] != x.shape[1]:
         raise ValueError(
-            f"{fn}: x is {v.shape_str(x)} = (N, D) so W must be (D, M) with D = {x.shape[1]}, "
-            f"got W {v.shape_str(W)}."
+            f"{fn}: x is {val.shape_str(x)} = (N, D) so W must be (D, M) with D = {x.shape[1]}, "
+            f"got W {val.shape_str(W)}."
         )
     if b.shape[0] != W.shape[1]:
         raise ValueError(
-            f"{fn}: W is {v.shape_str(W)} = (D, M) so b must be (M,) = ({W.shape[1]},), "
-            f"got b {v.shape_str(b)}."
+            f"{fn}: W is {val.shape_str(W)} = (D, M) so b must be (M,) = ({W.shape[1]},), "
+            f"got b {val.shape_str(b)}."
         )
     return x, W, b
 
@@ -63,23 +63,23 @@ def linear_backward(
     out=(dW, db) writes the weight gradients into these arrays and returns them.
     """
     x, W, b = _linear_inputs("linear_backward", x, W, b)
-    dout = v.floats("linear_backward", dout=dout)[0]
+    dout = val.floats("linear_backward", dout=dout)[0]
     expected = (x.shape[0], W.shape[1])
     if dout.shape != expected:
         raise ValueError(
             f"linear_backward: dout must have the shape of the forward output (N, M) = "
-            f"{expected}, got {v.shape_str(dout)}."
+            f"{expected}, got {val.shape_str(dout)}."
         )
     if dout.dtype is not x.dtype:  # (x, W and b share one dtype already)
-        dout = dout.astype(v.result_dtype(dout, x), copy=False)
+        dout = dout.astype(val.result_dtype(dout, x), copy=False)
     dx = dout @ W.T if input_grad else None
     if out is None:
         return dx, x.T @ dout, dout.sum(axis=0)
     dW, db = out
     if dW.shape != W.shape or db.shape != b.shape:
         raise ValueError(
-            f"linear_backward: out must be arrays shaped like W {v.shape_str(W)} and "
-            f"b {v.shape_str(b)}, got {v.shape_str(dW)} and {v.shape_str(db)}."
+            f"linear_backward: out must be arrays shaped like W {val.shape_str(W)} and "
+            f"b {val.shape_str(b)}, got {val.shape_str(dW)} and {val.shape_str(db)}."
         )
     return dx, np.matmul(x.T, dout, out=dW), np.sum(dout, axis=0, out=db)
 
@@ -87,7 +87,7 @@ def linear_backward(
 # --- ReLU --------------------------------------------------------------------------------------
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """ReLU: out = max(0, x), elementwise.  x: any shape.  Returns out: shape of x."""
-    x = v.as_float("relu_forward", "x", x)
+    x = val.as_float("relu_forward", "x", x)
     return np.maximum(x, 0)
 
 
@@ -97,8 +97,8 @@ def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     dout: upstream gradient, shape of x.  x: the input of the forward pass.
     Returns dx: shape of x.
     """
-    dout, x = v.floats("relu_backward", dout=dout, x=x)
-    v.same_shape("relu_backward", "dout", dout, "x", x)
+    dout, x = val.floats("relu_backward", dout=dout, x=x)
+    val.same_shape("relu_backward", "dout", dout, "x", x)
     return dout * (x > 0)
 
 
@@ -111,7 +111,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def sigmoid_forward(x: np.ndarray) -> np.ndarray:
     """Sigmoid: out = 1 / (1 + exp(-x)), elementwise.  x: any shape.  Returns out: shape of x."""
-    return _sigmoid(v.as_float("sigmoid_forward", "x", x))
+    return _sigmoid(val.as_float("sigmoid_forward", "x", x))
 
 
 def sigmoid_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -120,8 +120,8 @@ def sigmoid_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     dout: upstream gradient, shape of x.  x: the input of the forward pass (not its output).
     Returns dx: shape of x.
     """
-    dout, x = v.floats("sigmoid_backward", dout=dout, x=x)
-    v.same_shape("sigmoid_backward", "dout", dout, "x", x)
+    dout, x = val.floats("sigmoid_backward", dout=dout, x=x)
+    val.same_shape("sigmoid_backward", "dout", dout, "x", x)
     s = _sigmoid(x)
     return dout * s * (1 - s)
 
@@ -129,7 +129,7 @@ def sigmoid_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
 # --- Tanh --------------------------------------------------------------------------------------
 def tanh_forward(x: np.ndarray) -> np.ndarray:
     """Hyperbolic tangent, elementwise.  x: any shape.  Returns out: shape of x."""
-    return np.tanh(v.as_float("tanh_forward", "x", x))
+    return np.tanh(val.as_float("tanh_forward", "x", x))
 
 
 def tanh_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -138,27 +138,27 @@ def tanh_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     dout: upstream gradient, shape of x.  x: the input of the forward pass (not its output).
     Returns dx: shape of x.
     """
-    dout, x = v.floats("tanh_backward", dout=dout, x=x)
-    v.same_shape("tanh_backward", "dout", dout, "x", x)
+    dout, x = val.floats("tanh_backward", dout=dout, x=x)
+    val.same_shape("tanh_backward", "dout", dout, "x", x)
     t = np.tanh(x)
     return dout * (1 - t * t)
 
 
 # --- Batch normalization -----------------------------------------------------------------------
 def _batchnorm_inputs(fn: str, x, gamma, beta):
-    x, gamma, beta = v.floats(fn, x=x, gamma=gamma, beta=beta)
-    v.ndim(fn, "x", x, 2, "(N, D)")
+    x, gamma, beta = val.floats(fn, x=x, gamma=gamma, beta=beta)
+    val.ndim(fn, "x", x, 2, "(N, D)")
     d = x.shape[1]
     for name, p in (("gamma", gamma), ("beta", beta)):
         if p.shape != (d,):
             raise ValueError(
-                f"{fn}: x is {v.shape_str(x)} = (N, D) so {name} must be (D,) = ({d},), "
-                f"got {v.shape_str(p)}."
+                f"{fn}: x is {val.shape_str(x)} = (N, D) so {name} must be (D,) = ({d},), "
+                f"got {val.shape_str(p)}."
             )
     if x.shape[0] < 2:
         raise ValueError(
             f"{fn}: batch normalization needs a batch of at least 2 rows to estimate a "
-            f"variance, got x {v.shape_str(x)}."
+            f"variance, got x {val.shape_str(x)}."
         )
     return x, gamma, beta
 
@@ -196,14 +196,14 @@ def batchnorm_backward(
     Returns (dx: (N, D), dgamma: (D,), dbeta: (D,)).
     """
     x, gamma, beta = _batchnorm_inputs("batchnorm_backward", x, gamma, beta)
-    dout = v.floats("batchnorm_backward", dout=dout)[0]
-    v.same_shape("batchnorm_backward", "dout", dout, "x", x)
+    dout = val.floats("batchnorm_backward", dout=dout)[0]
+    val.same_shape("batchnorm_backward", "dout", dout, "x", x)
     x_hat, inv_std = _normalize(x, eps)
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
     g = dout * gamma
     dx = (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) * inv_std
-    dtype = v.result_dtype(dout, x, gamma)
+    dtype = val.result_dtype(dout, x, gamma)
     return dx.astype(dtype, copy=False), dgamma.astype(dtype, copy=False), dbeta.astype(
         dtype, copy=False
     )
@@ -219,8 +219,8 @@ def dropout_forward(
     x: any shape.  p: drop probability in [0, 1).  rng: a np.random.Generator (or a seed).
     Returns (out: shape of x, mask: bool, shape of x).
     """
-    x = v.as_float("dropout_forward", "x", x)
-    p = v.probability("dropout_forward", "p", p)
+    x = val.as_float("dropout_forward", "x", x)
+    p = val.probability("dropout_forward", "p", p)
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
     mask = rng.random(x.shape) >= p
@@ -233,8 +233,8 @@ def dropout_backward(dout: np.ndarray, mask: np.ndarray, p: float) -> np.ndarray
     dout: upstream gradient, shape of x.  mask: the bool mask from the forward pass.
     Returns dx: shape of x.
     """
-    dout = v.as_float("dropout_backward", "dout", dout)
+    dout = val.as_float("dropout_backward", "dout", dout)
     mask = np.asarray(mask)
-    v.same_shape("dropout_backward", "mask", mask, "dout", dout)
-    p = v.probability("dropout_backward", "p", p)
+    val.same_shape("dropout_backward", "mask", mask, "dout", dout)
+    p = val.probability("dropout_backward", "p", p)
     return dout * mask / (1 - p)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course import _validate as v
+from course import _validate as val
 
 
 def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
@@ -16,11 +16,11 @@ def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     pred, target: the same shape, e.g. (N, M).
     Returns (loss: float, dpred: shape of pred) with dpred = 2 (pred - target) / pred.size.
     """
-    pred, target = v.floats("mse_loss", pred=pred, target=target)
-    v.same_shape("mse_loss", "target", target, "pred", pred)
+    pred, target = val.floats("mse_loss", pred=pred, target=target)
+    val.same_shape("mse_loss", "target", target, "pred", pred)
     if pred.size == 0:
         raise ValueError("mse_loss: pred is empty; the mean of no elements is undefined.")
-    v.all_finite("mse_loss", "pred", pred)
+    val.all_finite("mse_loss", "pred", pred)
     diff = pred - target
     loss = float(np.mean(diff * diff))
     return loss, diff * (2.0 / pred.size)
@@ -40,7 +40,7 @@ def _labels(fn: str, labels, n: int, c: int) -> np.ndarray:
     if labels.shape != (n,):
         raise ValueError(
             f"{fn}: logits is ({n}, {c}) = (N, C) so labels must be (N,) = ({n},), "
-            f"got {v.shape_str(labels)}. (One-hot labels? Use labels.argmax(axis=1).)"
+            f"got {val.shape_str(labels)}. (One-hot labels? Use labels.argmax(axis=1).)"
         )
     if n and (labels.min() < 0 or labels.max() >= c):
         bad = int(labels[(labels < 0) | (labels >= c)][0])
@@ -53,7 +53,7 @@ def _labels(fn: str, labels, n: int, c: int) -> np.ndarray:
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, stable for any finite logits.  logits: (N, C).  Returns probs: (N, C)."""
-    logits = v.as_float("softmax", "logits", logits)
+    logits = val.as_float("softmax", "logits", logits)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=-1, keepdims=True)
@@ -68,13 +68,13 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     Returns (loss: float, dlogits: (N, C)) with dlogits = (softmax(logits) - onehot(labels)) / N.
     """
     fn = "softmax_cross_entropy"
-    logits = v.as_float(fn, "logits", logits)
-    v.ndim(fn, "logits", logits, 2, "(N, C)")
+    logits = val.as_float(fn, "logits", logits)
+    val.ndim(fn, "logits", logits, 2, "(N, C)")
     n, c = logits.shape
     if n == 0:
         raise ValueError(f"{fn}: logits is empty (N = 0); the mean over no samples is undefined.")
     labels = _labels(fn, labels, n, c)
-    v.all_finite(fn, "logits", logits)
+    val.all_finite(fn, "logits", logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     sum_e = e.sum(axis=1, keepdims=True)

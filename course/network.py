@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from course import _validate as v
+from course import _validate as val
 from course.layers import (
     batchnorm_backward,
     batchnorm_forward,
@@ -239,7 +239,7 @@ class Dropout(Layer):
     """Inverted dropout with drop probability p in training mode; the identity in eval mode."""
 
     def __init__(self, p: float, rng: np.random.Generator | int | None = None) -> None:
-        self.p = v.probability("Dropout", "p", p)
+        self.p = val.probability("Dropout", "p", p)
         self.rng = as_rng(rng)
         self._mask: np.ndarray | None = None
 
