@@ -38,6 +38,7 @@ for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
 
 BASES = {
     "neuron_backward": "neuron_textbook",
+    "fanout_backward": "fanout_accumulate",
     "numerical_gradient": "numgrad_copy_each_time",
     "relative_error": "relerr_numpy",
     "linear_forward": "lin_fwd_matmul",

@@ -60,6 +60,25 @@ def neuron_backward(x, w, b):
     return ds * x, ds * w, ds        # dx and dw swapped
 ''',
     ),
+    "fanout_backward": (
+        '''
+def fanout_backward(x, y):
+    q = x * y
+    r = x + q
+    grads = {"f": 1.0}
+    grads["r"] = grads["f"] * q
+    grads["q"] = grads["f"] * r + grads["r"]
+    grads["x"] = grads["r"] + grads["q"] * y
+    return grads["x"], grads["q"] * x
+''',
+        '''
+def fanout_backward(x, y):
+    q = x * y
+    r = x + q
+    dq = r                           # forgets the branch through r
+    return q + dq * y, dq * x
+''',
+    ),
     # 02 ------------------------------------------------------------------------------------
     "numerical_gradient": (
         '''

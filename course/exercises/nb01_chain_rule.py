@@ -1,4 +1,5 @@
-"""Notebook 01, the chain rule: neuron_backward, two concept questions, one written answer."""
+"""Notebook 01, the chain rule: neuron_backward, fanout_backward, two concept questions, one
+written answer."""
 
 from __future__ import annotations
 
@@ -110,6 +111,83 @@ _NEURON = Spec(
 )
 
 
+def fanout_backward(x: float, y: float) -> tuple[float, float]:
+    """The reference: (dx, dy) of q = x * y, r = x + q, f = r * q (x and q each feed two
+    nodes, so the gradients arriving along their branches add up)."""
+    q = x * y
+    r = x + q
+    dr = q
+    dq = r + dr  # from f = r * q, and from r = x + q
+    return dr + dq * y, dq * x
+
+
+def _fanout_f(p: np.ndarray) -> float:
+    q = p[0] * p[1]
+    return float((p[0] + q) * q)
+
+
+def _fanout_cases(seed: int | None) -> list[Case]:
+    fixed = [(1.5, -0.4), (-0.8, 2.0), (2.0, 0.7), (-1.2, -1.3)]
+    _, points, _ = plan(seed, 120, fixed, lambda r: tuple(map(float, r.uniform(-2.5, 2.5, 2))))
+    cases = []
+    for x, y in points:
+        g = numerical_gradient(_fanout_f, np.array([x, y]), 1e-6)
+        g = _exact([float(v) for v in g], fanout_backward(x, y))
+        cases.append(Case({"x": x, "y": y}, g))
+    return cases
+
+
+def _fanout_pred(kind: str) -> Callable[[Case], tuple[float | None, float | None]]:
+    def predict(c: Case) -> tuple[float | None, float | None]:
+        x, y = c.args["x"], c.args["y"]
+        q = x * y
+        r = x + q
+        dq = {"no_r_branch": r, "no_f_branch": q}.get(kind, r + q)
+        if kind == "no_direct_x":
+            return dq * y, None
+        if kind == "no_x_via_q":
+            return q, None
+        return q + dq * y, dq * x
+
+    return predict
+
+
+_FANOUT = Spec(
+    "fanout_backward",
+    (Output("dx", "scalar"), Output("dy", "scalar")),
+    [
+        Mistake(
+            "fan_out",
+            "dq keeps only the gradient from f = r * q (which is r) and drops the one that "
+            "comes back through r = x + q (which is dr = q). q feeds two nodes, so dq is the "
+            "sum of both: dq = r + q.",
+            predict=_fanout_pred("no_r_branch"),
+        ),
+        Mistake(
+            "fan_out",
+            "dq keeps only the gradient that comes back through r = x + q (dr = q) and drops "
+            "the one from f = r * q itself (r). q feeds two nodes, so dq = r + q.",
+            predict=_fanout_pred("no_f_branch"),
+        ),
+        Mistake(
+            "fan_out",
+            "dx misses the direct path x -> r: x feeds both q = x * y and r = x + q, so "
+            "dx = dr * 1 + dq * y. The two contributions add (use +=, never overwrite).",
+            predict=_fanout_pred("no_direct_x"),
+            only=("dx",),
+        ),
+        Mistake(
+            "fan_out",
+            "dx misses the path through q = x * y: x feeds both q and r, so "
+            "dx = dr * 1 + dq * y. The two contributions add (use +=, never overwrite).",
+            predict=_fanout_pred("no_x_via_q"),
+            only=("dx",),
+        ),
+    ],
+    compared_with="numerical derivatives",
+)
+
+
 EXERCISES = [
     function(
         NOTEBOOK,
@@ -119,6 +197,15 @@ EXERCISES = [
         "Exercise: neuron_backward, the chain rule through one sigmoid neuron",
         "Check neuron_backward(x, w, b) -> (dx, dw, db) for f = sigmoid(w * x + b).",
         reference=neuron_backward,
+    ),
+    function(
+        NOTEBOOK,
+        _FANOUT,
+        _fanout_cases,
+        3,
+        "Exercise 2: fanout_backward, gradients add where a value is used twice",
+        "Check fanout_backward(x, y) -> (dx, dy) for q = x*y, r = x + q, f = r*q.",
+        reference=fanout_backward,
     ),
     choice(
         NOTEBOOK,

@@ -205,3 +205,59 @@ def relerr_array(a, b):
 @wrong("relative_error", "error", "wrong_formula")
 def relerr_norms(a, b):
     return np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
+
+
+# --- fanout_backward (01): q = x * y, r = x + q, f = r * q -------------------------------------
+@right("fanout_backward")
+def fanout_accumulate(x, y):
+    q = x * y
+    r = x + q
+    dr = q
+    dq = r
+    dq += dr
+    dx = dr
+    dx += dq * y
+    return dx, dq * x
+
+
+@right("fanout_backward")
+def fanout_expanded(x, y):
+    # f = (x + x y) x y = x^2 y + x^2 y^2
+    return 2 * x * y + 2 * x * y * y, x * x + 2 * x * x * y
+
+
+@wrong("fanout_backward", "dx", "fan_out")
+def fanout_dq_overwritten(x, y):
+    q = x * y
+    r = x + q
+    dr = q
+    dq = r
+    dq = dr                            # overwrites the branch through f
+    return dr + dq * y, dq * x
+
+
+@wrong("fanout_backward", "dx", "fan_out")
+def fanout_dq_one_branch(x, y):
+    q = x * y
+    r = x + q
+    dq = r                             # forgets the branch through r
+    return q + dq * y, dq * x
+
+
+@wrong("fanout_backward", "dx", "fan_out")
+def fanout_dx_overwritten(x, y):
+    q = x * y
+    r = x + q
+    dr = q
+    dq = r + dr
+    dx = dr
+    dx = dq * y                        # overwrites the direct path x -> r
+    return dx, dq * x
+
+
+@wrong("fanout_backward", "dx", "fan_out")
+def fanout_dx_direct_only(x, y):
+    q = x * y
+    r = x + q
+    dq = r + q
+    return q, dq * x                   # dx forgets the path through q

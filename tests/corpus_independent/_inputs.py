@@ -39,6 +39,8 @@ def make_args(ex: str, seed: int, dtype: type = np.float64) -> tuple[Any, ...]:
     n, d, m = 5, 3, 4
     if ex == "neuron_backward":
         return (float(r.normal()), float(r.normal()), float(r.normal()))
+    if ex == "fanout_backward":
+        return (float(r.normal()), float(r.normal()))
     if ex == "numerical_gradient":
         return (_f, a(3, 4))
     if ex == "relative_error":
