@@ -17,7 +17,10 @@ from course import checks  # noqa: E402
 from course._diagnose import CheckFailure, NotDoneYet  # noqa: E402
 from course.exercises import exercises as registry_exercises  # noqa: E402
 
-MODULES = ["basics", "layers", "losses", "network", "optim", "deep", "why12"]
+MODULES = [
+    "basics", "layers", "losses", "network", "optim", "deep", "why12", "generalization",
+    "autograd",
+]
 for _m in MODULES:
     importlib.import_module(f"corpus.{_m}")
 

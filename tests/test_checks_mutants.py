@@ -33,7 +33,8 @@ from corpus._mark import REGISTRY  # noqa: E402
 from course import checks  # noqa: E402
 from course.exercises import exercises, get  # noqa: E402
 
-for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
+for _m in ["basics", "layers", "losses", "network", "optim", "deep", "generalization",
+           "autograd"]:
     importlib.import_module(f"corpus.{_m}")
 
 BASES = {
@@ -61,6 +62,12 @@ BASES = {
     "batchnorm_backward": "bn_bwd_compact",
     "dropout_forward": "drop_plain",
     "dropout_backward": "drop_bwd_plain",
+    "l2_penalty": "l2_plain",
+    "early_stopping": "stop_counter",
+    "node_grads": "node_grads_plain",
+    "topo_order": "topo_recursive",
+    "backward_grads": "backward_grads_plain",
+    "fit_neuron": "fit_zeroing",
 }
 GENERIC_TAGS = {None, "raised", "shape", "dtype", "wrong_type", "constant_factor", "zeros"}
 

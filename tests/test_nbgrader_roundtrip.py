@@ -574,6 +574,261 @@ losses = fit(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=3e-3), x,
              epochs=20, batch_size=32).epoch_loss
 """,
     ),
+    # 10 ------------------------------------------------------------------------------------
+    "l2_penalty": (
+        '''
+def l2_penalty(W, lam):
+    flat = W.ravel()
+    penalty = lam * (flat @ flat) / 2
+    return float(penalty), W * lam
+''',
+        '''
+def l2_penalty(W, lam):
+    return lam * float(np.sum(W ** 2)), lam * W    # the 1/2 is missing
+''',
+    ),
+    "early_stopping": (
+        '''
+def early_stopping(val_losses, patience):
+    best_epoch, best_loss, waited = 0, val_losses[0], 0
+    for epoch, loss in enumerate(val_losses):
+        if epoch == 0:
+            continue
+        if loss < best_loss:
+            best_epoch, best_loss, waited = epoch, loss, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_losses) - 1
+''',
+        '''
+def early_stopping(val_losses, patience):
+    best = int(np.argmin(val_losses))                # looks into the future
+    for epoch in range(1, len(val_losses)):
+        if epoch - best >= patience:
+            return best, epoch
+    return best, len(val_losses) - 1
+''',
+    ),
+    # 11 ------------------------------------------------------------------------------------
+    "value": (
+        '''
+class Value:
+    def __init__(self, data, _inputs=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._inputs = tuple(_inputs)
+        self._op = _op
+        self._backward = lambda: None
+
+    def _make(self, data, inputs, op, local_grads):
+        out = Value(data, inputs, op)
+
+        def _backward():
+            for node, local in zip(inputs, local_grads(out)):
+                node.grad += local * out.grad
+
+        out._backward = _backward
+        return out
+
+    def _wrap(self, other):
+        return other if isinstance(other, Value) else Value(other)
+
+    def __add__(self, other):
+        other = self._wrap(other)
+        return self._make(self.data + other.data, (self, other), "+", lambda out: (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = self._wrap(other)
+        return self._make(self.data * other.data, (self, other), "*",
+                          lambda out: (other.data, self.data))
+
+    def tanh(self):
+        e = math.exp(2 * self.data)
+        return self._make((e - 1) / (e + 1), (self,), "tanh", lambda out: (1 - out.data ** 2,))
+
+    def relu(self):
+        return self._make(self.data * (self.data > 0), (self,), "relu",
+                          lambda out: (float(self.data > 0),))
+
+    def exp(self):
+        return self._make(math.e ** self.data, (self,), "exp", lambda out: (out.data,))
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def backward(self):
+        backward(self)
+''',
+        '''
+class Value:
+    def __init__(self, data, _inputs=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._inputs = tuple(_inputs)
+        self._op = _op
+        self._backward = lambda: None
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad = other.data * out.grad     # = instead of +=
+            other.grad = self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        out = Value(math.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - out.data ** 2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Value(max(self.data, 0.0), (self,), "relu")
+
+        def _backward():
+            self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def backward(self):
+        backward(self)
+''',
+    ),
+    "topo_order": (
+        '''
+def topo_order(root, inputs_of):
+    order, done, stack = [], set(), [(root, False)]
+    while stack:                                     # depth-first, without recursion
+        node, expanded = stack.pop()
+        if expanded:
+            if node not in done:
+                done.add(node)
+                order.append(node)
+            continue
+        if node in done:
+            continue
+        stack.append((node, True))
+        for parent in reversed(list(inputs_of(node))):
+            if parent not in done:
+                stack.append((parent, False))
+    return order
+''',
+        '''
+def topo_order(root, inputs_of):
+    order, seen = [], set()
+
+    def visit(node):
+        if node in seen:
+            return
+        seen.add(node)
+        order.append(node)                           # appended before its inputs
+        for parent in inputs_of(node):
+            visit(parent)
+
+    visit(root)
+    return order
+''',
+    ),
+    "backward": (
+        '''
+def backward(root):
+    root.grad = 1.0
+    for value in topo_order(root, lambda v: v._inputs)[::-1]:
+        value._backward()
+''',
+        '''
+def backward(root):
+    root.grad = 1.0
+    for value in topo_order(root, lambda v: v._inputs):   # not reversed
+        value._backward()
+''',
+    ),
+    "fit_neuron": (
+        '''
+def fit_neuron(x, y, params, lr, steps):
+    params = np.array(params, dtype=float)
+    losses = []
+    for _ in range(steps):
+        p = [Value(v) for v in params]               # fresh values every step: no stale grads
+        preds = [sum((p[j] * float(xj) for j, xj in enumerate(row)), p[-1]).tanh()
+                 for row in x]
+        loss = sum(((pred - float(t)) * (pred - float(t)) for pred, t in zip(preds, y)),
+                   Value(0.0)) * (1.0 / len(y))
+        loss.backward()
+        losses.append(loss.data)
+        params = params - lr * np.array([q.grad for q in p])
+    return params, losses
+''',
+        '''
+def fit_neuron(x, y, params, lr, steps):
+    p = [Value(v) for v in params]                   # one value per parameter
+    losses = []
+    for _ in range(steps):
+        loss = Value(0.0)
+        for row, t in zip(x, y):
+            z = p[-1]
+            for j in range(len(row)):
+                z = z + p[j] * float(row[j])
+            err = z.tanh() - float(t)
+            loss = loss + err * err
+        loss = loss * (1.0 / len(y))
+        loss.backward()                              # grads never reset to zero
+        for q in p:
+            q.data -= lr * q.grad
+        losses.append(loss.data)
+    return np.array([q.data for q in p]), losses
+''',
+    ),
 }
 
 

@@ -173,9 +173,10 @@ def _stop_cases(seed: int | None) -> list[Case]:
         settings[2] = (falling, int(r.integers(2, 4)))
         losses, patience = settings[3]
         best, stop = _stop(losses, patience)
-        if stop < len(losses) - 1:
-            losses[-1] = min(losses) - 0.2
-        settings[3] = (losses, patience)
+        if stop == len(losses) - 1:  # make it stop: rise for `patience` epochs after the best
+            rise = [round(losses[best] + 0.05 * (k + 1), 2) for k in range(patience)]
+            losses = losses[: best + 1] + rise + losses[best + 1 :]
+        settings[3] = ([*losses, round(min(losses) - 0.2, 2)], patience)
     cases = []
     for losses, patience in settings:
         cases.append(
@@ -194,6 +195,12 @@ _STOP = Spec(
     (Output("best_epoch", "scalar"), Output("stop_epoch", "scalar")),
     [
         Mistake(
+            "not_strict",
+            "an equal loss counted as an improvement: only a strictly lower validation loss "
+            "resets the patience (and moves best_epoch).",
+            predict=lambda c: _stop(*_stop_args(c), strict=False),
+        ),
+        Mistake(
             "last_not_best",
             "best_epoch is the epoch where training stopped; it is the epoch with the lowest "
             "validation loss (the weights early stopping keeps).",
@@ -204,12 +211,6 @@ _STOP = Spec(
             "best_epoch is the lowest loss of the whole list, including epochs after the stop: "
             "early stopping cannot see the future, so only epochs up to stop_epoch count.",
             predict=lambda c: (_stop(*_stop_args(c), lookahead=True)[0], None),
-        ),
-        Mistake(
-            "not_strict",
-            "an equal loss counted as an improvement: only a strictly lower validation loss "
-            "resets the patience (and moves best_epoch).",
-            predict=lambda c: _stop(*_stop_args(c), strict=False),
         ),
         Mistake(
             "off_by_one",

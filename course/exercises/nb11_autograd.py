@@ -100,7 +100,6 @@ def _backprop(
     accumulate: bool = True,
     order: str = "creation",
     seed_root: bool = True,
-    only_root: bool = False,
 ) -> dict[str, tuple[float, float]]:
     """{name: (data, grad)} after one backward pass, with optional known mistakes.
 
@@ -121,8 +120,6 @@ def _backprop(
         sequence = list(reversed(_canonical_order(expr)))
     else:
         sequence = _canonical_order(expr)
-    if only_root:
-        sequence = [root]
     for name in sequence:
         op, args = parsed[name]
         if op == "leaf":
@@ -265,11 +262,11 @@ for _op in ("add", "mul", "tanh", "relu", "exp"):
 _BACKWARD_MISTAKES: list[tuple[str, str, dict[str, Any]]] = [
     ("root_not_seeded", "every gradient is 0: set root.grad = 1.0 before the loop (dL/dL = 1); "
      "otherwise every _backward multiplies by 0.", {"seed_root": False}),
-    ("topo_order", "the nodes are visited in topological order (inputs first); backward must "
-     "walk it in reverse (root first), so a node's gradient is complete before it is passed "
-     "on.", {"order": "topo_forward"}),
-    ("only_root", "only the root's _backward ran: call _backward on every node of the "
-     "topological order, in reverse.", {"only_root": True}),
+    ("topo_order", "only the root passed its gradient on: backward walks the topological "
+     "order forwards (inputs first, when their gradients are still 0), or calls _backward on "
+     "the root alone. Call _backward on every node, in reverse topological order (root "
+     "first), so a node's gradient is complete before it is passed on.",
+     {"order": "topo_forward"}),
 ]
 
 
@@ -286,15 +283,13 @@ def _graph_failure(
     if not hidden:
         lines += [f"    {d}" for d in details]
     if hint:
-        lines.append(f"    {'Likely mistake' if mistake else 'Hint'}: {hint}")
+        plain = mistake in (None, "returned_none", "wrong_type", "missing_node")
+        lines.append(f"    {'Hint' if plain else 'Likely mistake'}: {hint}")
     if not hidden:
         expr = case.args["expr"]
         text = "; ".join(_text(expr, n) for n, _op, _a in _parse(expr))
         lines.append(f"    (tested with {text})")
-    return CheckFailure(
-        "\n".join(lines), exercise=spec.name, output="grad" if hidden else output,
-        mistake=mistake,
-    )
+    return CheckFailure("\n".join(lines), exercise=spec.name, output=output, mistake=mistake)
 
 
 def _judge_graph(
@@ -308,15 +303,15 @@ def _judge_graph(
         fail = _graph_failure
         if not isinstance(result, dict):
             kind = "None" if result is None else type(result).__name__
-            raise fail(spec, case, f"returned {kind}; it should return a dict "
+            raise fail(spec, case, f"the result is {kind}; it should be a dict "
                        "{name: (data, grad)} with one entry per node.", [],
                        "Did you forget a return statement?" if result is None else "",
                        "result", "returned_none" if result is None else "wrong_type",
-                       f"returned {kind}; it should return a dict {{name: (data, grad)}}.")
+                       f"the result is {kind}; it should be a dict {{name: (data, grad)}}.")
         missing = [n for n in names if n not in result]
         if missing:
             raise fail(spec, case, f"node {missing[0]!r} is missing from the result.", [], "",
-                       missing[0], "missing_node", "a node is missing from the result.")
+                       "result", "missing_node", "a node is missing from the result.")
         for n in names:
             item = result[n]
             ok = (isinstance(item, tuple | list) and len(item) == 2
@@ -325,7 +320,7 @@ def _judge_graph(
                 raise fail(spec, case, f"the entry of node {n!r} is not a pair of numbers "
                            "(data, grad).", [f"got a {type(item).__name__}"],
                            "Store plain floats in .data and .grad (float(...)), not Values "
-                           "or arrays.", f"{n}.data", "wrong_type",
+                           "or arrays.", "result", "wrong_type",
                            "an entry is not a pair of numbers (data, grad).")
         scale_d = max(abs(v[0]) for v in expected.values())
         scale_g = max(abs(v[1]) for v in expected.values())
@@ -337,7 +332,7 @@ def _judge_graph(
                         "stores in out.data.") if op != "leaf" else (
                         "a leaf's data must be the number it was created with.")
                 raise fail(spec, case, f"{n}.data is wrong ({_text(expr, n)}).",
-                           [f"expected {want:.6g}, got {got:.6g}"], hint, f"{n}.data",
+                           [f"expected {want:.6g}, got {got:.6g}"], hint, "data",
                            "forward", f"the data of a {op} node is wrong.")
         sequence = list(reversed(_canonical_order(expr))) if order == "topo" else list(
             reversed(names))
@@ -345,6 +340,7 @@ def _judge_graph(
         if not wrong:
             return (expected,)
         first = wrong[0]
+        who = "this node" if case.extra.get("hidden") else first  # hints name no hidden node
         got, want = float(result[first][1]), expected[first][1]
         users = _consumers(expr, first)
         details = [f"expected {want:.6g}, got {got:.6g}"]
@@ -357,13 +353,21 @@ def _judge_graph(
                     dict(expected), predicted, scale_g):
                 tag, hint = mtag, text
                 break
+        if tag is None and first == str(expr[-1][0]):
+            tag, hint = "root_not_seeded", (
+                "the output's own gradient must be 1.0 (dL/dL): set root.grad = 1.0 before "
+                "the loop, and never reset it.")
+        if tag is None and order == "topo" and got == 0.0:
+            tag, hint = "topo_order", (
+                f"no gradient reached {who}: call _backward on every node of the topological "
+                "order, in reverse (root first).")
         if tag is None:
-            tag, hint = _fan_out_or_op(expr, expected, result, first, order)
+            tag, hint = _fan_out_or_op(expr, expected, result, first, who)
         uses = sum(a == first for u in users for a in _parse_args(expr, u))
         kind = f"a node used {uses} times" if uses > 1 else (
             f"an input of a {_op_of(expr, users[0])} node" if users else "the output node")
         raise fail(spec, case, f"{first}.grad is wrong ({_text(expr, first)}).", details, hint,
-                   f"{first}.grad", tag, f"the gradient of {kind} is wrong.")
+                   "grad", tag, f"the gradient of {kind} is wrong.")
 
     return unpack
 
@@ -378,7 +382,7 @@ def _op_of(expr: Expr, name: str) -> str:
 
 def _fan_out_or_op(
     expr: Expr, expected: dict[str, tuple[float, float]], got: dict[str, Any], first: str,
-    order: str,
+    who: str,
 ) -> tuple[str | None, str]:
     """No whole-graph mistake fits: is the first wrong node's gradient one of its shares (a
     missing +=), or is one operation's rule wrong?"""
@@ -396,10 +400,10 @@ def _fan_out_or_op(
     if len(users) == 1:
         op = _op_of(expr, users[0])
         return f"{op}_rule" if op != "add" else "add_rule", (
-            f"{first} gets its gradient from the _backward of {op} alone: check the local "
+            f"{who} gets its gradient from the _backward of {op} alone: check the local "
             f"derivative there (and that it is multiplied by out.grad)."
         )
-    return None, (f"{first} is used by several nodes: check their _backward rules, and that "
+    return None, (f"{who} is used by several nodes: check their _backward rules, and that "
                   "each adds its share with +=.")
 
 
@@ -455,7 +459,7 @@ def topo_order(root: Any, inputs_of: Callable[[Any], Sequence[Any]]) -> list[Any
 
 
 _VISIBLE_GRAPHS: list[tuple[str, dict[str, list[str]]]] = [
-    ("e", {"c": ["a", "b"], "d": ["c", "a"], "e": ["d"]}),
+    ("e", {"c": ["a", "b"], "d": ["a", "c"], "e": ["d"]}),
     ("o", {"y": ["x", "x"], "z": ["y"], "u": ["z", "k"], "r": ["u"], "o": ["r", "x"],
            "q": ["o"]}),
     ("f", {"s": ["p", "q"], "t": ["s"], "m": ["t", "p"], "n": ["q"], "w": ["m"],
@@ -494,35 +498,36 @@ def _topo_problem(order: list[Any], root: str, edges: dict[str, list[str]]) -> t
     known = set(edges) | {v for vs in edges.values() for v in vs}
     bad = [v for v in order if not isinstance(v, str) or v not in known]
     if bad:
-        return ("unknown", f"contains {bad[0]!r}, which is not a node of the graph.",
+        return ("unknown", f"the order contains {bad[0]!r}, which is not a node of the graph.",
                 [], "List the nodes themselves, exactly as inputs_of returns them.",
-                "contains something that is not a node of the graph.")
+                "the order contains something that is not a node of the graph.")
     counts = {v: order.count(v) for v in order}
     dup = next((v for v in order if counts[v] > 1), None)
     if dup is not None:
-        return ("duplicates", f"node {dup!r} appears {counts[dup]} times.", [],
+        return ("duplicates", f"the order lists node {dup!r} {counts[dup]} times.", [],
                 "Keep a set of visited nodes and skip a node you have seen: a node used by two "
                 "others (or twice by one) is reached more than once, but is listed once.",
-                "a node appears more than once.")
+                "the order lists a node more than once.")
     extra = [v for v in order if v not in reach]
     if extra:
-        return ("unreachable", f"contains {extra[0]!r}, which the root does not depend on.",
-                [], "Start from the root and follow inputs_of only: nodes that merely use the "
-                "root are not part of its graph.", "contains a node the root does not depend on.")
+        return ("unreachable", f"the order contains {extra[0]!r}, which the root does not "
+                "depend on.", [], "Start from the root and follow inputs_of only: nodes that "
+                "merely use the root are not part of its graph.",
+                "the order contains a node the root does not depend on.")
     missing = [v for v in topo_order(root, graph(edges)) if v not in order]
     if missing:
         direct = set(graph(edges)(root)) | {root}
         hint = ("Visit the inputs of the inputs too (recursively), down to the leaves."
                 if set(order) <= direct else
                 "Every node the root depends on, directly or through others, must be listed.")
-        return ("missing", f"node {missing[0]!r} is missing ({len(missing)} of {len(reach)} "
-                "nodes are).", [], hint, "nodes are missing.")
+        return ("missing", f"the order misses node {missing[0]!r} ({len(missing)} of "
+                f"{len(reach)} nodes are missing).", [], hint, "the order misses nodes.")
     position = {v: i for i, v in enumerate(order)}
     if all(position[u] > position[v] for v in order for u in edges.get(v, [])):
-        return ("reversed", "the list is in reverse: the root comes first.", [],
+        return ("reversed", "the order is reversed: the root comes first.", [],
                 "topo_order lists every node after its inputs, root last; backward then walks "
                 "the list in reverse. Append a node after visiting its inputs, and return the "
-                "list as it is.", "the list is in reverse: the root comes first.")
+                "list as it is.", "the order is reversed: the root comes first.")
     for v in order:
         for u in edges.get(v, []):
             if position[u] > position[v]:
@@ -530,9 +535,9 @@ def _topo_problem(order: list[Any], root: str, edges: dict[str, list[str]]) -> t
                 hint = ("Append a node only after the recursive calls on its inputs (post-order),"
                         " not before them." if tag == "preorder" else
                         "Append a node only after all of its inputs are in the list.")
-                return (tag, f"node {v!r} comes before its input {u!r}.",
+                return (tag, f"the order puts node {v!r} before its input {u!r}.",
                         [f"positions: {v!r} at {position[v]}, {u!r} at {position[u]}"], hint,
-                        "a node comes before one of its inputs.")
+                        "the order puts a node before one of its inputs.")
     return None
 
 
@@ -543,7 +548,7 @@ def _judge_topo(spec: Spec, case: Case, result: Any) -> tuple[Any, ...]:
     if not isinstance(result, list | tuple):
         kind = "None" if result is None else type(result).__name__
         raise CheckFailure(
-            f"topo_order: returned {kind}; it should return a list of nodes."
+            f"topo_order: the order is {kind}; it should be a list of nodes."
             + ("\n    Hint: Did you forget a return statement?" if result is None else ""),
             exercise=spec.name, output="order",
             mistake="returned_none" if result is None else "wrong_type")

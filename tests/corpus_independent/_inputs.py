@@ -26,6 +26,11 @@ def _lag(w: np.ndarray) -> tuple[float, np.ndarray]:
     )
 
 
+def _batch_ls(w: np.ndarray, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+    res = xb @ w - yb
+    return float(0.5 * np.mean(res**2)), xb.T @ res / len(yb)
+
+
 def reference(ex: str) -> Callable[..., Any]:
     return get(ex).reference
 
@@ -67,6 +72,8 @@ def make_args(ex: str, seed: int, dtype: type = np.float64) -> tuple[Any, ...]:
         return (a(n, d), a(n, d), 0.1)
     if ex == "gradient_descent":
         return (_lag, a(4), 0.05, 6)
+    if ex == "sgd_epoch":
+        return (a(3), a(11, 3), a(11), _batch_ls, 0.1, 4, np.random.default_rng(seed))
     if ex == "momentum_step":
         return (a(n, d), a(n, d), a(n, d), 0.1, 0.9)
     if ex == "rmsprop_step":
@@ -81,4 +88,30 @@ def make_args(ex: str, seed: int, dtype: type = np.float64) -> tuple[Any, ...]:
         return (a(n, d), 0.3, np.random.default_rng(seed))
     if ex == "dropout_backward":
         return (a(n, d), r.random((n, d)) >= 0.3, 0.3)
+    if ex == "l2_penalty":
+        return (a(4, 3), 0.1)
+    if ex == "early_stopping":
+        curve = [1.2, 0.9, 0.8, 0.8, 0.85, 0.7, 0.72, 0.75, 0.71, 0.9, 0.5]
+        noisy = [round(v + float(r.normal(scale=0.005)), 3) for v in curve]
+        noisy[3] = noisy[2]  # a tie: not an improvement
+        return (noisy, 2)
+    if ex in ("node_grads", "backward_grads"):
+        return (_EXPRS[seed % len(_EXPRS)],)
+    if ex == "topo_order":
+        edges = {"out": ["h2", "w"], "h2": ["h1", "h1"], "h1": ["x", "w"], "w": ["s"],
+                 "user": ["out"]}
+        return ("out", lambda node: list(edges.get(node, [])))
+    if ex == "fit_neuron":
+        x = a(7, 3)
+        return (x, np.tanh(x @ np.array([0.5, -1.0, 0.3])), a(4, scale=0.3), 0.4, 5)
     raise KeyError(ex)
+
+
+_EXPRS = [
+    [("u", "leaf", 1.1), ("v", "leaf", -0.4), ("w", "mul", "u", "v"), ("s", "add", "w", "u"),
+     ("t", "exp", "s"), ("o", "mul", "t", "v")],
+    [("g", "leaf", 0.6), ("k", "mul", "g", "g"), ("m", "tanh", "k"), ("n", "relu", "m"),
+     ("p", "add", "n", "g"), ("q", "mul", "p", "k")],
+    [("a", "leaf", -0.9), ("b", "leaf", 0.7), ("c", "relu", "a"), ("d", "add", "c", "b"),
+     ("e", "tanh", "d"), ("f", "mul", "e", "a"), ("h", "add", "f", "b")],
+]
