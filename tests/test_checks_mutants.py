@@ -54,6 +54,7 @@ BASES = {
     "softmax_cross_entropy": "sce_onehot_matrix",
     "two_layer_net": "net_inline",
     "gradient_descent": "gd_for",
+    "sgd_epoch": "epoch_slices",
     "sgd_step": "sgd_plain",
     "momentum_step": "mom_plain",
     "rmsprop_step": "rms_plain",

@@ -318,6 +318,27 @@ def gradient_descent(loss_and_grad, w0, lr, steps):
 ''',
     ),
     # 08 ------------------------------------------------------------------------------------
+    "sgd_epoch": (
+        '''
+def sgd_epoch(w, x, y, grad_fn, lr, batch_size, rng):
+    order = rng.permutation(len(x))
+    losses = []
+    for batch in np.array_split(order, range(batch_size, len(x), batch_size)):
+        loss, dw = grad_fn(w, x[batch], y[batch])
+        losses.append(loss)
+        w = w - lr * dw
+    return w, losses
+''',
+        '''
+def sgd_epoch(w, x, y, grad_fn, lr, batch_size, rng):
+    losses = []
+    for start in range(0, len(x), batch_size):       # never shuffled
+        loss, dw = grad_fn(w, x[start:start + batch_size], y[start:start + batch_size])
+        losses.append(loss)
+        w = w - lr * dw
+    return w, losses
+''',
+    ),
     "momentum_step": (
         '''
 def momentum_step(w, dw, velocity, lr, beta):

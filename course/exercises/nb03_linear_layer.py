@@ -1,4 +1,5 @@
-"""Notebook 03, the linear layer: linear_forward, linear_backward, two concept questions."""
+"""Notebook 03, the linear layer: linear_forward, a derivation step (MC_DW_ENTRY),
+linear_backward, two concept questions."""
 
 from __future__ import annotations
 
@@ -140,6 +141,27 @@ EXERCISES = [
         2,
         "Exercise 1: linear_forward, out = x W + b",
         "Check linear_forward(x, W, b) -> out (N, M).",
+    ),
+    choice(
+        NOTEBOOK,
+        "MC_DW_ENTRY",
+        1,
+        "Step check: one entry of dW, derived with the chain rule",
+        "f7b2839a785234d3a2fa75032a48f22530636c6c30aa5da9f840d61f54b21f83",
+        {
+            "a": (
+                "W_dm is used in column m only, once per example n: the sum runs over the "
+                "batch n, not over the outputs m."
+            ),
+            "c": (
+                "Every example n uses W_dm, not just the first: the contributions of all rows "
+                "add up, a sum over n."
+            ),
+            "d": (
+                "The local gradient of out_nm with respect to W_dm is its coefficient x_nd, not "
+                "W_dm itself."
+            ),
+        },
     ),
     function(
         NOTEBOOK,

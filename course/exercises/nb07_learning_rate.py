@@ -1,5 +1,5 @@
-"""Notebook 07, the learning rate: sgd_step, gradient_descent, two concept questions, one
-written answer."""
+"""Notebook 07, the learning rate: sgd_step, gradient_descent, sgd_epoch (minibatches), two
+concept questions, one written answer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from course import optim as ref_optim
-from course._diagnose import Case, Mistake, Output, Spec
+from course._diagnose import Case, Mistake, Output, Rng, Spec
 from course.exercises import Fn
 from course.exercises._shared import (
     REFERENCE,
@@ -23,6 +23,7 @@ from course.exercises._shared import (
 )
 
 NOTEBOOK = "07-learning-rate"
+
 
 def quadratic(
     shape: Sequence[int], seed: int, grad_dtype: str = "float64"
@@ -248,6 +249,132 @@ _SGD = Spec(
 )
 
 
+
+def batch_least_squares() -> Callable[..., tuple[float, np.ndarray]]:
+    """grad_fn of a linear least-squares model: (w, xb, yb) -> (0.5 mean (xb w - yb)^2, dw)."""
+
+    def grad_fn(w: np.ndarray, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        res = xb @ w - yb
+        return float(0.5 * np.mean(res**2)), xb.T @ res / len(yb)
+
+    return grad_fn
+
+
+def sgd_epoch(
+    w: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    grad_fn: Callable[..., tuple[float, np.ndarray]],
+    lr: float,
+    batch_size: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, list[float]]:
+    """The reference: one epoch of minibatch SGD over a permutation drawn from rng."""
+    order = rng.permutation(len(x))
+    w, losses = np.array(w, copy=True), []
+    for start in range(0, len(x), batch_size):
+        batch = order[start:start + batch_size]
+        loss, dw = grad_fn(w, x[batch], y[batch])
+        losses.append(float(loss))
+        w = w - lr * dw
+    return w, losses
+
+
+def _epoch_with(c: Case, *, order: Any = "perm", size: int | None = None, drop_last: bool = False,
+                after: bool = False, y_order: Any = None) -> tuple[np.ndarray, list[float]]:
+    """What a variant of the loop returns on case c."""
+    x, y, lr = c.args["x"], c.args["y"], c.args["lr"]
+    grad_fn = c.args["grad_fn"]
+    rng = np.random.default_rng(c.args["rng"].seed)
+    n = len(x)
+    idx = rng.permutation(n) if order == "perm" else np.arange(n)
+    yidx = idx if y_order is None else rng.permutation(n)
+    size = c.args["batch_size"] if size is None else size
+    w, losses = np.array(c.args["w"], dtype=np.float64), []
+    stop = n - n % size if drop_last else n
+    for start in range(0, stop, size):
+        xb, yb = x[idx[start:start + size]], y[yidx[start:start + size]]
+        loss, dw = grad_fn(w, xb, yb)
+        w = w - lr * dw
+        losses.append(grad_fn(w, xb, yb)[0] if after else float(loss))
+    return w, losses
+
+
+def _epoch_cases(seed: int | None) -> list[Case]:
+    fixed = [(10, 3, 4, 0.1), (12, 2, 5, 0.2), (9, 4, 3, 0.1), (11, 3, 4, 0.1)]
+
+    def draw(r: np.random.Generator) -> tuple[int, int, int, float]:
+        b = int(r.integers(3, 6))
+        return int(r.integers(2, 4)) * b + int(r.integers(1, b)), int(r.integers(2, 5)), b, 0.1
+
+    base, settings, _ = plan(seed, 1700, fixed, draw)
+    cases = []
+    grad_fn = Fn(f"{__name__}:batch_least_squares")
+    for k, (n, d, b, lr) in enumerate(settings):
+        r = _rng(base + k)
+        x, y, w = r.normal(size=(n, d)), r.normal(size=n), r.normal(size=d)
+        args = {"w": w, "x": x, "y": y, "grad_fn": grad_fn, "lr": lr, "batch_size": b,
+                "rng": Rng(base + 20 + k)}
+        expected = sgd_epoch(w, x, y, batch_least_squares(), lr, b,
+                             np.random.default_rng(base + 20 + k))
+        cases.append(Case(args, expected, sizes={"N": n, "B": b, "batches": -(-n // b)}))
+    return cases
+
+
+_EPOCH = Spec(
+    "sgd_epoch",
+    (Output("w", like="w"), Output("losses", "floats")),
+    [
+        Mistake(
+            "no_shuffle",
+            "the batches are taken in the original order: shuffle first with "
+            "order = rng.permutation(N) and slice that order, so every epoch sees the "
+            "examples in a new random order.",
+            predict=lambda c: _epoch_with(c, order="range"),
+        ),
+        Mistake(
+            "x_y_shuffled_apart",
+            "x and y are shuffled with two different permutations, so the inputs no longer "
+            "match their targets: draw one permutation and index both x and y with it.",
+            predict=lambda c: _epoch_with(c, y_order="own"),
+        ),
+        Mistake(
+            "dropped_last_batch",
+            "the last, smaller batch is missing: with N = {N} and batch_size = {B} there are "
+            "{batches} batches; range(0, N, batch_size) includes the partial one.",
+            predict=lambda c: _epoch_with(c, drop_last=True),
+        ),
+        Mistake(
+            "full_batch",
+            "you took one step on the whole data set: minibatch SGD takes one step per batch "
+            "of batch_size examples ({batches} steps here).",
+            predict=lambda c: _epoch_with(c, size=len(c.args["x"])),
+        ),
+        Mistake(
+            "batch_of_one",
+            "you took one step per example: the batches should hold batch_size examples each.",
+            predict=lambda c: _epoch_with(c, size=1),
+        ),
+        Mistake(
+            "losses_after_step",
+            "losses[k] is the batch's loss after its step; it should be the loss before the "
+            "step (the value grad_fn returns together with the gradient).",
+            predict=lambda c: (None, _epoch_with(c, after=True)[1]),
+            only=("losses",),
+        ),
+        Mistake(
+            "off_by_one",
+            "losses should have one entry per batch: {batches} batches give {batches} losses.",
+            detect=lambda c, got: (
+                isinstance(got[1], list | tuple | np.ndarray)
+                and len(got[1]) != c.sizes["batches"]
+            ),
+            only=("losses",),
+        ),
+    ],
+    compared_with=REFERENCE,
+)
+
 EXERCISES = [
     function(
         NOTEBOOK,
@@ -265,6 +392,15 @@ EXERCISES = [
         "Exercise 2: gradient_descent, the training loop",
         "Check gradient_descent(loss_and_grad, w0, lr, steps) -> (w, losses).",
         reference=gradient_descent,
+    ),
+    function(
+        NOTEBOOK,
+        _EPOCH,
+        _epoch_cases,
+        4,
+        "Exercise 3: sgd_epoch, one epoch of minibatch SGD",
+        "Check sgd_epoch(w, x, y, grad_fn, lr, batch_size, rng) -> (w, losses).",
+        reference=sgd_epoch,
     ),
     written(NOTEBOOK, "written_learning_rate", 3, "Question: the learning rate in your own words"),
     choice(

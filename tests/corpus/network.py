@@ -241,3 +241,83 @@ def net_inline(x, labels, W1, b1, W2, b2):
         "W2": h.T @ dscores,
         "b2": dscores.sum(axis=0),
     }
+
+
+# --- sgd_epoch (07): one epoch of minibatch SGD ---------------------------------------------
+@right("sgd_epoch")
+def epoch_slices(w, x, y, grad_fn, lr, batch_size, rng):
+    order = rng.permutation(len(x))
+    losses = []
+    for start in range(0, len(x), batch_size):
+        batch = order[start:start + batch_size]
+        loss, dw = grad_fn(w, x[batch], y[batch])
+        losses.append(loss)
+        w = w - lr * dw
+    return w, losses
+
+
+@right("sgd_epoch")
+def epoch_shuffled_copies(w, x, y, grad_fn, lr, batch_size, rng):
+    order = rng.permutation(x.shape[0])
+    xs, ys = x[order], y[order]
+    w = w.copy()
+    losses = []
+    n_batches = int(np.ceil(len(x) / batch_size))
+    for k in range(n_batches):
+        loss, dw = grad_fn(w, xs[k * batch_size:(k + 1) * batch_size],
+                           ys[k * batch_size:(k + 1) * batch_size])
+        losses.append(float(loss))
+        w -= lr * dw
+    return w, losses
+
+
+@wrong("sgd_epoch", "w", "no_shuffle")
+def epoch_unshuffled(w, x, y, grad_fn, lr, batch_size, rng):
+    losses = []
+    for start in range(0, len(x), batch_size):
+        loss, dw = grad_fn(w, x[start:start + batch_size], y[start:start + batch_size])
+        losses.append(loss)
+        w = w - lr * dw
+    return w, losses
+
+
+@wrong("sgd_epoch", "w", "x_y_shuffled_apart")
+def epoch_shuffled_apart(w, x, y, grad_fn, lr, batch_size, rng):
+    xs = x[rng.permutation(len(x))]
+    ys = y[rng.permutation(len(y))]
+    losses = []
+    for start in range(0, len(x), batch_size):
+        loss, dw = grad_fn(w, xs[start:start + batch_size], ys[start:start + batch_size])
+        losses.append(loss)
+        w = w - lr * dw
+    return w, losses
+
+
+@wrong("sgd_epoch", "w", "dropped_last_batch")
+def epoch_whole_batches_only(w, x, y, grad_fn, lr, batch_size, rng):
+    order = rng.permutation(len(x))
+    losses = []
+    for k in range(len(x) // batch_size):
+        batch = order[k * batch_size:(k + 1) * batch_size]
+        loss, dw = grad_fn(w, x[batch], y[batch])
+        losses.append(loss)
+        w = w - lr * dw
+    return w, losses
+
+
+@wrong("sgd_epoch", "w", "full_batch")
+def epoch_one_big_step(w, x, y, grad_fn, lr, batch_size, rng):
+    loss, dw = grad_fn(w, x, y)
+    return w - lr * dw, [loss]
+
+
+@wrong("sgd_epoch", "losses", "losses_after_step")
+def epoch_loss_after(w, x, y, grad_fn, lr, batch_size, rng):
+    order = rng.permutation(len(x))
+    losses = []
+    for start in range(0, len(x), batch_size):
+        batch = order[start:start + batch_size]
+        _, dw = grad_fn(w, x[batch], y[batch])
+        w = w - lr * dw
+        losses.append(grad_fn(w, x[batch], y[batch])[0])
+    return w, losses
