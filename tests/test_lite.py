@@ -351,3 +351,52 @@ def test_notebook_runs_offline_in_chromium(server: str, page: object) -> None:
     assert not outside, outside
     assert any(u.endswith("/static/pyodide/pyodide.asm.wasm") for u in page.requests)
     assert not [e for e in page.errors if "widget" in e.lower()], page.errors
+
+
+SOLUTIONS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not os.environ.get("BACKPROP_COURSE_LITE_ALL"),
+                    reason="every notebook in the browser takes minutes: set "
+                           "BACKPROP_COURSE_LITE_ALL=1")
+@pytest.mark.parametrize("name", SOLUTIONS)
+def test_every_solution_notebook_runs_in_the_browser(server: str, page: object,
+                                                     name: str) -> None:
+    """Opt-in: each solution notebook, put into the browser's storage, runs with no error."""
+    import time
+
+    nb = json.loads((ROOT / "solutions" / name / f"{name}.ipynb").read_text())
+    nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                    "language": "python"}
+    path = f"solution-{name}.ipynb"
+    page.goto(f"{server}lab/index.html", timeout=90 * SECONDS)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager",
+                           timeout=90 * SECONDS)
+    page.evaluate("""async ([p, c]) => window.jupyterapp.serviceManager.contents.save(
+        p, {type: 'notebook', format: 'json', content: c})""", [path, nb])
+    global NOTEBOOK
+    saved, NOTEBOOK = NOTEBOOK, path
+    try:
+        _open(page, f"{server}lab/index.html?path={path}")
+    finally:
+        NOTEBOOK = saved
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    state = f"""() => {{
+        const k = ({_PANEL}).sessionContext.session.kernel.status;
+        const code = {_CELLS}.filter(c => c.model.type === 'code');
+        return [k, code.filter(c => c.model.executionCount === null).length,
+                code.flatMap(c => c.model.outputs.toJSON())
+                    .filter(o => o.output_type === 'error')
+                    .map(o => o.ename + ': ' + o.evalue)];
+    }}"""
+    deadline, idle = time.monotonic() + 600, 0
+    while time.monotonic() < deadline and idle < 4:
+        time.sleep(1)
+        kernel, pending, errors = page.evaluate(state)
+        assert not errors, errors
+        idle = idle + 1 if kernel == "idle" else 0
+    assert pending == 0, f"{pending} code cells did not run"
+    assert not [u for u in page.requests if urlsplit(u).hostname not in ("127.0.0.1", None)
+                and not u.startswith(("data:", "blob:"))]
