@@ -30,6 +30,7 @@ examples:
   backprop-course start                      open the course in JupyterLab
   backprop-course release --check            fail if notebooks/ is out of date
   backprop-course grade 03-linear-layer submissions/ --out grades/
+  backprop-course lite build --out _site     the course as a website that runs in the browser
 """
 
 

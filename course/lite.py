@@ -303,7 +303,7 @@ def pyodide_wheels(cache: Path, pins: dict[str, Any], lock: dict[str, Any], name
             + ", ".join(missing) + ".\nDownload the official release "
             f"(pyodide-{pins['pyodide']['version']}.tar.bz2 from "
             "https://github.com/pyodide/pyodide/releases), unpack it and pass the folder with "
-            "--pyodide-wheels DIR (see README, 'Browser version').")
+            "--pyodide-wheels DIR (see docs/browser.md).")
     provenance.update({k: v for k, v in found.items() if v["source"] != "cache"})
     _write_atomic(provenance_file, json.dumps(provenance, indent=1, sort_keys=True).encode())
     return found
@@ -524,7 +524,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="lite_command", metavar="ACTION", required=True)
     b = sub.add_parser("build", help="build the self-contained browser site",
                        description="Build the course as a static JupyterLite site that runs "
-                                   "entirely in the browser (see README, 'Browser version').")
+                                   "entirely in the browser (see docs/browser.md).")
     b.add_argument("--out", type=Path, default=Path(DEFAULT_OUT),
                    help=f"output folder, replaced if it holds an earlier build "
                         f"(default: ./{DEFAULT_OUT})")
