@@ -377,6 +377,8 @@ def site_notebook(path: Path) -> dict[str, Any]:
     note = {"cell_type": "markdown", "id": "browser-note",
             "metadata": {"tags": [NOTE_TAG], "deletable": True, "editable": False},
             "source": BROWSER_NOTE}
+    if not any("id" in cell for cell in nb["cells"]):  # nbformat 4.4 and older: no cell ids
+        del note["id"]
     nb["cells"].insert(0, note)
     nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
                                     "language": "python"}

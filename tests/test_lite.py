@@ -28,6 +28,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import nbformat
 import pytest
 
 from course import lite
@@ -130,6 +131,7 @@ def test_site_has_notebooks_pinned_pyodide_and_a_verified_lock(site: Path) -> No
         original = json.loads((ROOT / "notebooks" / rel).read_text())
         assert lite.NOTE_TAG in served["cells"][0]["metadata"]["tags"]
         assert served["cells"][1:] == original["cells"]
+        nbformat.validate(nbformat.from_dict(served))
     # The pinned Pyodide, local, and a clean build (no doit database in the output).
     config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
     kernel = config["litePluginSettings"][lite.KERNEL_PLUGIN]
