@@ -64,10 +64,10 @@ def test_statuses_from_a_namespace():
 def test_text_and_html_tables():
     result = check_progress({"linear_forward": course.linear_forward}, notebook="03")
     text = str(result)
-    assert text.splitlines()[0] == "Progress: 1 of 4 exercises pass, 3 not started; 2 of 8 points"
+    assert text.splitlines()[0] == "Progress: 1 of 5 exercises pass, 4 not started; 2 of 9 points"
     assert "03-linear-layer  linear_forward        2  pass" in text
     html = result._repr_html_()
-    assert html.count("<tr>") == 5 and "&#10003; pass" in html and "not started" in html
+    assert html.count("<tr>") == 6 and "&#10003; pass" in html and "not started" in html
     assert result.as_dicts()[0] == {
         "notebook": "03-linear-layer",
         "exercise": "linear_forward",
@@ -85,6 +85,7 @@ def test_notebook_filter(key):
     result = check_progress({}, notebook=key)
     assert [r.exercise for r in result.rows] == [
         "linear_forward",
+        "MC_DW_ENTRY",
         "linear_backward",
         "MC_DW_SHAPE",
         "MC_DB_SUM",
@@ -101,7 +102,7 @@ def test_show_progress_reads_the_callers_globals(capsys):
     assert result.status("linear_forward") == PASS  # the module-level name above
     assert result.status("linear_backward") == NOT_STARTED
     out = capsys.readouterr()
-    assert out.out.startswith("Progress: 1 of 4 exercises pass") and out.err == ""
+    assert out.out.startswith("Progress: 1 of 5 exercises pass") and out.err == ""
 
 
 def test_show_progress_in_ipython_uses_the_user_namespace(capsys):
@@ -201,6 +202,7 @@ def test_cli_json_and_notebook_filter(learner_dir, capsys):
     data = json.loads(capsys.readouterr().out)
     assert [(e["exercise"], e["status"]) for e in data["exercises"]] == [
         ("linear_forward", PASS),
+        ("MC_DW_ENTRY", NOT_STARTED),
         ("linear_backward", FAIL),
         ("MC_DW_SHAPE", NOT_STARTED),
         ("MC_DB_SUM", NOT_STARTED),

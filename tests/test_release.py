@@ -107,7 +107,7 @@ def test_release_check_cycle(repo, capsys):
     assert "An extra sentence." in target.read_text(encoding="utf-8")
 
     # A hand edit of the learner notebook is caught and undone.
-    target.write_text(target.read_text(encoding="utf-8").replace("8 points", "9 points"))
+    target.write_text(target.read_text(encoding="utf-8").replace("9 points", "19 points"))
     assert run_cli("--root", str(repo), "--check") == 1
     assert "changed cells: intro" in capsys.readouterr().out
     assert run_cli("--root", str(repo)) == 0
