@@ -1,4 +1,7 @@
-"""10 generalization: l2_penalty(W, lam) -> (lam / 2 * sum(W**2), lam * W)."""
+"""10 generalization: l2_penalty(W, lam) -> (lam / 2 * sum(W**2), lam * W).
+
+Unlike most of this corpus, written by the author of the check (issue 13), so it is not held
+out: it guards the check against regressions rather than measuring it."""
 
 import numpy as np
 

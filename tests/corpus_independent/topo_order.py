@@ -1,4 +1,7 @@
-"""11 autograd: topo_order(root, inputs_of) -> every node after its inputs, root last."""
+"""11 autograd: topo_order(root, inputs_of) -> every node after its inputs, root last.
+
+Unlike most of this corpus, written by the author of the check (issue 13), so it is not held
+out: it guards the check against regressions rather than measuring it."""
 
 from ._registry import ORDER, right, wrong
 
