@@ -136,11 +136,20 @@ class Rng:
     seed: int
 
 
+class _SeededGenerator(np.random.Generator):
+    """np.random.default_rng(seed) (the same stream) that remembers its seed, so that the
+    grader can send it across the jail boundary by seed (course.grading.wire)."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(np.random.PCG64(seed))
+        self.seed = seed
+
+
 def _fresh(a: Any) -> Any:
     if isinstance(a, np.ndarray):
         return a.copy()
     if isinstance(a, Rng):
-        return np.random.default_rng(a.seed)
+        return _SeededGenerator(a.seed)
     return a
 
 

@@ -83,7 +83,7 @@ def encode(value: Any, *, markers: bool = False, depth: int = 0) -> Any:
         return {"s": [value.dtype.name, base64.b64encode(value.tobytes()).decode()]}
     if markers:
         seed = getattr(value, "seed", None)
-        if type(value).__name__ == "Rng" and type(seed) is int:
+        if type(value).__name__ in ("Rng", "_SeededGenerator") and type(seed) is int:
             return {"rng": seed}
         target = getattr(value, "target", None)
         if type(value).__name__ == "Fn" and type(target) is str:
