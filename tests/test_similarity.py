@@ -12,19 +12,26 @@ from course.grading import similarity as S
 
 PASTED = inspect.getsource(layers.linear_backward)
 
-RENAMED = '''
-def linear_backward(g, inp, weights, bias):
-    # my own work, honest!
-    inp, weights, bias = _linear_inputs("linear_backward", inp, weights, bias)
-    g = v.floats("linear_backward", dout=g)[0]
-    want = (inp.shape[0],
-            weights.shape[1])
-    if g.shape != want:
-        raise ValueError(f"wrong shape {want}")
-    kind = v.result_dtype(g, inp, weights)
-    g = g.astype(kind, copy=False)
-    return (g @ weights.T), (inp.T @ g), g.sum(axis=0)
-'''
+def _renamed(source: str) -> str:
+    """The reference with every local name renamed and a comment added: what a learner who
+    pastes it and tidies the names hands in."""
+    import ast
+
+    tree = ast.parse(source)
+    fn = tree.body[0]
+    names = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+    names |= {n.id for n in ast.walk(fn)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    mapping = {name: f"my_{i}" for i, name in enumerate(sorted(names))}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in mapping:
+            node.id = mapping[node.id]
+        elif isinstance(node, ast.arg) and node.arg in mapping:
+            node.arg = mapping[node.arg]
+    return "# my own work, honest!\n" + ast.unparse(tree)
+
+
+RENAMED = _renamed(PASTED)
 
 TEXTBOOK = '''
 def linear_backward(dout, x, W, b):
@@ -97,7 +104,7 @@ def references() -> dict[str, str]:
 
 def test_library_references_hold_the_graded_functions(references):
     for name in ("linear_forward", "linear_backward", "relu_backward", "softmax_cross_entropy",
-                 "sgd_step", "adam_step", "numerical_gradient", "Adam._update"):
+                 "sgd_step", "adam_step", "numerical_gradient"):
         assert name in references, name
     assert "def linear_backward" in references["linear_backward"]
 
