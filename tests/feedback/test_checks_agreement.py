@@ -1,6 +1,6 @@
 """The visible check and the grading test agree (issue 12).
 
-Every answer of the three corpora (tests/corpus, tests/corpus_fresh, tests/corpus_independent)
+Every answer of the three corpora (tests/feedback/corpus, corpus_fresh, corpus_independent)
 runs through the learner-facing check, ``Exercise.check`` (the visible cases), and through the
 grading test, ``Exercise.grade_failure(obj, seed)`` (the visible cases plus the hidden cases
 drawn for that seed), for several seeds. An answer that passes the visible check must earn the
@@ -8,32 +8,24 @@ points in grading, and one that fails it must lose them, unless it hard-codes th
 cases (the hard-coding answers below: they pass the check and fail grading, by design).
 
 The capstone model (trained, judged on held-out images) is not part of this test: its grading
-check is ``model_check(strict=True)``, tested in tests/test_registry.py.
+check is ``model_check(strict=True)``, tested in tests/feedback/test_registry.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from answers import load
 
-sys.path.insert(0, str(Path(__file__).parent))
+from course.exercises import get
 
-from corpus._mark import REGISTRY as MARKED  # noqa: E402
-from corpus_independent import all_cases  # noqa: E402
-
-from course.exercises import get  # noqa: E402
-
-for _pkg in ("corpus", "corpus_fresh"):
-    for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
-        importlib.import_module(f"{_pkg}.{_m}")
-importlib.import_module("corpus.why12")  # issue 12's cases
+_MODULES = ["basics", "layers", "losses", "network", "optim", "deep"]
+MARKED = (load("corpus", [*_MODULES, "why12"])  # why12: issue 12's cases
+          + load("corpus_fresh", _MODULES))
 
 SEEDS = (1, 2, 3)
 
@@ -41,9 +33,9 @@ SEEDS = (1, 2, 3)
 def _answers() -> list[tuple[str, str, Any]]:
     """(id, exercise, function) for every function answer of the three corpora."""
     out = [(f"{e.fn.__module__}:{e.fn.__name__}", e.exercise, e.fn) for e in MARKED]
-    for case in all_cases():
+    for case in load("corpus_independent"):
         if not case.factory and get(case.exercise).kind == "function":
-            out.append((f"independent:{case.name}", case.exercise, case.fn))
+            out.append((f"independent:{case.id}", case.exercise, case.fn))
     return out
 
 

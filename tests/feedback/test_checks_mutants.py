@@ -1,4 +1,4 @@
-"""A mechanical evaluation: single-point mutants of right answers (tests/corpus).
+"""A mechanical evaluation: single-point mutants of right answers (tests/feedback/corpus).
 
 Every right answer named in BASES is mutated one AST node at a time (an operator flipped, a
 term dropped, a transpose removed, an axis changed, a constant doubled, return values
@@ -16,26 +16,19 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
-import importlib
 import inspect
 import io
-import sys
 import textwrap
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
+from answers import load
 
-sys.path.insert(0, str(Path(__file__).parent))
+from course import checks
+from course.exercises import exercises, get
 
-from corpus._mark import REGISTRY  # noqa: E402
-
-from course import checks  # noqa: E402
-from course.exercises import exercises, get  # noqa: E402
-
-for _m in ["basics", "layers", "losses", "network", "optim", "deep", "generalization",
-           "autograd"]:
-    importlib.import_module(f"corpus.{_m}")
+CORPUS = load("corpus", ["basics", "layers", "losses", "network", "optim", "deep",
+                         "generalization", "autograd"])
 
 BASES = {
     "neuron_backward": "neuron_textbook",
@@ -230,7 +223,7 @@ def test_every_function_exercise_has_a_base():
 
 
 def test_mutants_are_rejected_and_explained():
-    entries = {e.fn.__name__: e for e in REGISTRY if e.fn.__module__.startswith("corpus.")}
+    entries = {e.fn.__name__: e for e in CORPUS}
     total = killed = out_ok = out_total = tagged = 0
     missed, misnamed = [], []
     for exercise, base in BASES.items():

@@ -4,25 +4,18 @@ references, every named mistake is recognised, and hidden cases are fresh for ev
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from answers import load
 
-sys.path.insert(0, str(Path(__file__).parent))
+from course._diagnose import CheckFailure
+from course.exercises import exercises, get
+from course.exercises import nb10_generalization as nb
+from course.gradcheck import numerical_gradient
 
-from corpus._mark import REGISTRY as CORPUS  # noqa: E402
-
-from course._diagnose import CheckFailure  # noqa: E402
-from course.exercises import exercises, get  # noqa: E402
-from course.exercises import nb10_generalization as nb  # noqa: E402
-from course.gradcheck import numerical_gradient  # noqa: E402
-
-importlib.import_module("corpus.generalization")
-ENTRIES = [e for e in CORPUS if e.fn.__module__ == "corpus.generalization"]
+ENTRIES = load("corpus", ["generalization"])
 FUNCTIONS = exercises("10", kind="function")
 SEEDS = (1, 2, 3, 77, 12345)
 

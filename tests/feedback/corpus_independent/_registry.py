@@ -2,14 +2,17 @@
 
 Each wrong answer is registered with the check it belongs to, the output(s) it gets wrong (any of
 the listed names counts as naming it) and the mistake in plain words, with a few alternative
-keywords; a fair failure message should contain at least one of them.
+keywords; a fair failure message should contain at least one of them. Each registration builds
+an ``answers.Answer`` (the record every corpus uses): the plain words go to its ``note``, the
+keywords to its ``keywords``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from answers import Answer, add
 
 # Keyword sets for mistakes that recur across exercises.
 IN_PLACE = ("modif", "mutat", "in place", "in-place", "overwr", "changed", "copy", "unchanged")
@@ -26,25 +29,6 @@ OUTPUT_FOR_INPUT = (
 )
 
 
-@dataclass
-class Case:
-    exercise: str  # check name without the "check_" prefix
-    fn: Callable[..., Any]
-    kind: str  # "wrong" or "right"
-    outputs: tuple[str, ...] = ()
-    mistake: str = ""
-    keywords: tuple[str, ...] = ()
-    factory: bool = False  # fn() builds the argument to pass to the check (digits model)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return f"{self.exercise}:{self.fn.__name__}"
-
-
-CASES: list[Case] = []
-
-
 def wrong(
     exercise: str, outputs: str | tuple[str, ...], mistake: str, keywords: tuple[str, ...],
     *, factory: bool = False,
@@ -53,8 +37,8 @@ def wrong(
     outs = (outputs,) if isinstance(outputs, str) else outputs
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        CASES.append(Case(exercise, fn, "wrong", outs, mistake, tuple(keywords), factory))
-        return fn
+        return add(Answer(exercise, fn, "wrong", outs, keywords=tuple(keywords), note=mistake,
+                          factory=factory))
 
     return deco
 
@@ -65,7 +49,6 @@ def right(
     """Register a right answer: the check must accept it."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        CASES.append(Case(exercise, fn, "right", factory=factory))
-        return fn
+        return add(Answer(exercise, fn, "right", factory=factory))
 
     return deco

@@ -1,4 +1,4 @@
-"""Regression set tests/corpus_fresh: a second corpus by the checks' author (not held out:
+"""Regression set tests/feedback/corpus_fresh: a second corpus by the checks' author (not held out:
 the checks were tuned while its results were known, see its docstring and docs/feedback.md).
 
 Bars of issue 4: the failure message names the wrong output for >= 90 % of its wrong answers
@@ -9,24 +9,16 @@ per-entry table.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from answers import Answer, load
 
-from corpus._mark import REGISTRY, Entry  # noqa: E402
+from course import checks
 
-from course import checks  # noqa: E402
-
-for _m in ["basics", "layers", "losses", "network", "optim", "deep"]:
-    importlib.import_module(f"corpus_fresh.{_m}")
-
-FRESH = [e for e in REGISTRY if e.fn.__module__.startswith("corpus_fresh.")]
+FRESH = load("corpus_fresh", ["basics", "layers", "losses", "network", "optim", "deep"])
 
 
-def _outcome(entry: Entry) -> tuple[AssertionError | None, str]:
+def _outcome(entry: Answer) -> tuple[AssertionError | None, str]:
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         try:

@@ -1,30 +1,20 @@
-"""Every check against the tuning corpus (tests/corpus): right answers pass with one line on
-stdout, wrong answers fail naming the wrong output and the mistake, nothing goes to stderr."""
+"""Every check against the tuning corpus (tests/feedback/corpus): right answers pass with one line
+on stdout, wrong answers fail naming the wrong output and the mistake, nothing goes to stderr."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import pytest
+from answers import Answer, load
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from corpus._mark import REGISTRY, Entry  # noqa: E402
-
-from course import checks  # noqa: E402
-from course._diagnose import CheckFailure, NotDoneYet  # noqa: E402
-from course.exercises import exercises as registry_exercises  # noqa: E402
+from course import checks
+from course._diagnose import CheckFailure, NotDoneYet
+from course.exercises import exercises as registry_exercises
 
 MODULES = [
     "basics", "layers", "losses", "network", "optim", "deep", "why12", "generalization",
     "autograd",
 ]
-for _m in MODULES:
-    importlib.import_module(f"corpus.{_m}")
-
-ENTRIES = [e for e in REGISTRY if e.fn.__module__.startswith("corpus.")]
+ENTRIES = load("corpus", MODULES)
 RIGHT = [e for e in ENTRIES if e.right]
 WRONG = [e for e in ENTRIES if not e.right]
 
@@ -62,7 +52,7 @@ SOLUTION_CODE = [
 ]
 
 
-def _has_words(entry: Entry, text: str) -> None:
+def _has_words(entry: Answer, text: str) -> None:
     """The entry's words are in the text ("!word": not in it)."""
     for word in entry.words:
         if word.startswith("!"):
@@ -78,7 +68,7 @@ def test_issue_12_cases_are_in_the_corpus():
     assert all(e.words for e in why if e.exercise != "dropout_forward")
 
 
-def check_for(entry: Entry):
+def check_for(entry: Answer):
     return getattr(checks, f"check_{entry.exercise}")
 
 
@@ -93,7 +83,7 @@ def test_listed_mistakes_are_covered():
 
 
 @pytest.mark.parametrize("entry", RIGHT, ids=lambda e: e.id)
-def test_right_answer_passes(entry: Entry, capsys: pytest.CaptureFixture[str]) -> None:
+def test_right_answer_passes(entry: Answer, capsys: pytest.CaptureFixture[str]) -> None:
     check_for(entry)(entry.fn)
     out = capsys.readouterr()
     assert out.err == ""
@@ -105,7 +95,7 @@ def test_right_answer_passes(entry: Entry, capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.parametrize("entry", WRONG, ids=lambda e: e.id)
-def test_wrong_answer_is_diagnosed(entry: Entry, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_answer_is_diagnosed(entry: Answer, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(AssertionError) as info:
         check_for(entry)(entry.fn)
     failure = info.value

@@ -1,4 +1,4 @@
-"""The learner-facing checks on tests/corpus_independent/, a corpus by a second author.
+"""The learner-facing checks on tests/feedback/corpus_independent/, a corpus by a second author.
 
 The corpus was written without reading the checks, their diagnosis code or the other corpora.
 It was held out for its first run only (those figures, in docs/feedback.md, are the honest
@@ -26,12 +26,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from corpus_independent import all_cases
+from answers import Answer, load
 from corpus_independent._inputs import make_args, reference
-from corpus_independent._registry import Case
 
 import course.checks as checks
 from course.exercises import exercises as registry_exercises
+
+
+def all_cases() -> list[Answer]:
+    return load("corpus_independent")
+
 
 OUTPUT_BAR = 0.90
 MISTAKE_BAR = 0.70
@@ -82,7 +86,7 @@ def names_mistake(message: str, keywords: tuple[str, ...], fn_name: str = "") ->
 
 @dataclass
 class Outcome:
-    case: Case
+    case: Answer
     raised: str | None = None  # exception type name, None if the check passed
     is_assertion: bool = False  # isinstance(exc, AssertionError) (subclasses count)
     message: str = ""
@@ -118,7 +122,7 @@ def _capture_all():
             box["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught]
 
 
-def _run(case: Case) -> Outcome:
+def _run(case: Answer) -> Outcome:
     check = getattr(checks, f"check_{case.exercise}")
     arg = case.fn() if case.factory else case.fn
     res = Outcome(case)
@@ -130,7 +134,7 @@ def _run(case: Case) -> Outcome:
             res.is_assertion = isinstance(exc, AssertionError)
             res.message = str(exc)
     res.stderr, res.stdout, res.warnings = box["stderr"], box["stdout"], box["warnings"]
-    if case.kind == "wrong" and res.is_assertion:
+    if not case.right and res.is_assertion:
         res.output_ok = names_output(res.message, case.outputs)
         res.mistake_ok = names_mistake(res.message, case.keywords, case.fn.__name__)
     return res
@@ -142,7 +146,7 @@ def outcomes() -> tuple[Outcome, ...]:
 
 
 def _wrong() -> list[Outcome]:
-    return [o for o in outcomes() if o.case.kind == "wrong"]
+    return [o for o in outcomes() if not o.case.right]
 
 
 def _table() -> str:
@@ -162,7 +166,7 @@ def _table() -> str:
             if not o.mistake_ok:
                 miss.append("mistake not named")
         msg = "\n      ".join(o.message.splitlines()) if o.message else "(no message)"
-        rows.append(f"- {o.case.name} [{o.case.mistake}]: {'; '.join(miss)}\n      {msg}")
+        rows.append(f"- {o.case.id} [{o.case.note}]: {'; '.join(miss)}\n      {msg}")
     n = len(wrong)
     n_out = sum(o.output_ok for o in wrong)
     n_mis = sum(o.mistake_ok for o in wrong)
@@ -205,7 +209,7 @@ def math_close(a: float, b: float) -> bool:
     return bool(np.isclose(a, b, rtol=1e-5, atol=1e-8))
 
 
-def _behaves_like_reference(case: Case, seed: int, dtype: type) -> bool:
+def _behaves_like_reference(case: Answer, seed: int, dtype: type) -> bool:
     ref = reference(case.exercise)
     args = make_args(case.exercise, seed, dtype)
     pristine = copy.deepcopy(make_args(case.exercise, seed, dtype))
@@ -226,24 +230,24 @@ def _behaves_like_reference(case: Case, seed: int, dtype: type) -> bool:
 NON_FACTORY = [c for c in all_cases() if not c.factory]
 
 
-@pytest.mark.parametrize("case", NON_FACTORY, ids=lambda c: c.name)
-def test_corpus_case_is_what_it_claims(case: Case) -> None:
+@pytest.mark.parametrize("case", NON_FACTORY, ids=lambda c: c.id)
+def test_corpus_case_is_what_it_claims(case: Answer) -> None:
     """Right answers match the reference (float64 and float32); wrong ones differ somewhere."""
     runs = [_behaves_like_reference(case, s, np.float64) for s in (1, 2)]
     if case.exercise not in ("neuron_backward", "fanout_backward", "gradient_descent",
                              "numerical_gradient"):
         runs.append(_behaves_like_reference(case, 3, np.float32))
-    if case.kind == "right":
-        assert all(runs), f"{case.name} should behave like the reference: {runs}"
+    if case.right:
+        assert all(runs), f"{case.id} should behave like the reference: {runs}"
     else:
-        assert not all(runs), f"{case.name} is registered as wrong but behaves like the reference"
+        assert not all(runs), f"{case.id} is registered as wrong but behaves like the reference"
 
 
 def test_corpus_size() -> None:
     cases = all_cases()
-    wrong = [c for c in cases if c.kind == "wrong"]
+    wrong = [c for c in cases if not c.right]
     assert len(wrong) >= 80
-    assert sum(c.kind == "right" for c in cases) >= 20
+    assert sum(c.right for c in cases) >= 20
     per_ex = {c.exercise for c in cases}
     expected = {ex.name for ex in registry_exercises() if ex.kind in ("function", "model")}
     assert per_ex == expected
@@ -256,7 +260,7 @@ def test_corpus_size() -> None:
 
 def test_right_answers_accepted() -> None:
     rejected = [
-        f"{o.case.name}: {o.raised}: {o.message}" for o in outcomes() if o.case.kind == "right"
+        f"{o.case.id}: {o.raised}: {o.message}" for o in outcomes() if o.case.right
         and o.raised is not None
     ]
     assert not rejected, "\n".join(rejected)
@@ -264,7 +268,7 @@ def test_right_answers_accepted() -> None:
 
 def test_wrong_answers_fail_with_assertion_error() -> None:
     bad = [
-        f"{o.case.name}: {o.raised or 'accepted'}: {o.message}"
+        f"{o.case.id}: {o.raised or 'accepted'}: {o.message}"
         for o in _wrong()
         if not o.is_assertion
     ]
@@ -282,13 +286,13 @@ def test_failure_messages_name_the_output_and_the_mistake() -> None:
 
 
 def test_checks_write_nothing_to_stderr() -> None:
-    noisy = [f"{o.case.name}: {o.stderr!r}" for o in outcomes() if o.stderr]
+    noisy = [f"{o.case.id}: {o.stderr!r}" for o in outcomes() if o.stderr]
     assert not noisy, "\n".join(noisy)
 
 
 def test_no_warning_escapes_a_check() -> None:
     """In a kernel an escaping warning (e.g. numpy overflow in a learner's softmax) is stderr."""
-    noisy = [f"{o.case.name}: {o.warnings}" for o in outcomes() if o.warnings]
+    noisy = [f"{o.case.id}: {o.warnings}" for o in outcomes() if o.warnings]
     assert not noisy, "\n".join(noisy)
 
 
@@ -300,8 +304,8 @@ def _one_line(stdout: str) -> bool:
 
 def test_success_prints_one_short_line() -> None:
     bad = [
-        f"{o.case.name}: {o.stdout!r}"
+        f"{o.case.id}: {o.stdout!r}"
         for o in outcomes()
-        if o.case.kind == "right" and o.raised is None and not _one_line(o.stdout)
+        if o.case.right and o.raised is None and not _one_line(o.stdout)
     ]
     assert not bad, "\n".join(bad)

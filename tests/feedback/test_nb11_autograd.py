@@ -4,29 +4,22 @@ plain values, recognise the named mistakes, and draw fresh graphs for every grad
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import math
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from answers import load
 
-sys.path.insert(0, str(Path(__file__).parent))
+from course import checks
+from course._diagnose import CheckFailure
+from course.autograd import build, describe
+from course.exercises import exercises, get
+from course.exercises import nb11_autograd as nb
+from course.grading import wire
 
-from corpus._mark import REGISTRY as CORPUS  # noqa: E402
-
-from course import checks  # noqa: E402
-from course._diagnose import CheckFailure  # noqa: E402
-from course.autograd import build, describe  # noqa: E402
-from course.exercises import exercises, get  # noqa: E402
-from course.exercises import nb11_autograd as nb  # noqa: E402
-from course.grading import wire  # noqa: E402
-
-importlib.import_module("corpus.autograd")
-AUTOGRAD = [e for e in CORPUS if e.fn.__module__ == "corpus.autograd"]
+AUTOGRAD = load("corpus", ["autograd"])
 FUNCTIONS = exercises("11", kind="function")
 SEEDS = (1, 2, 3, 77, 12345)
 

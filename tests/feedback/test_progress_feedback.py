@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import ROOT
 
 import course
 from course._diagnose import CheckFailure
@@ -31,7 +31,7 @@ from course.progress import (
 )
 
 CHOICES = exercises(kind="choice")
-REPO = Path(__file__).resolve().parents[1]
+
 
 
 def _right(ex) -> str:
@@ -80,11 +80,11 @@ def test_exam_mode_records_without_feedback_and_grading_still_judges(
     assert next(r for r in row.rows if r.exercise == ex.name).status == ANSWERED
 
 
-@pytest.mark.skipif(not (REPO / "solutions").is_dir(), reason="no solutions/ folder")
+@pytest.mark.skipif(not (ROOT / "solutions").is_dir(), reason="no solutions/ folder")
 def test_every_choice_cell_calls_its_check() -> None:
     """The visible test cell of every choice prints its line: check_choice(NAME, NAME)."""
     cells = {}
-    for path in sorted((REPO / "solutions").glob("*/*.ipynb")):
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if grade_id:

@@ -4,10 +4,10 @@ globals, an IPython session, or learner notebooks on disk (the CLI)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT
 
 import course
 from course import progress
@@ -215,20 +215,20 @@ def test_cli_without_notebooks(tmp_path, capsys, monkeypatch):
     assert "no course notebooks found" in capsys.readouterr().out
 
 
-REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(not (REPO / "solutions").is_dir(), reason="no solutions/ folder")
+
+@pytest.mark.skipif(not (ROOT / "solutions").is_dir(), reason="no solutions/ folder")
 def test_every_official_solution_passes_its_check(capsys):
     """The checks accept the instructor solutions; the untouched learner notebooks pass none."""
-    assert cli_main(["progress", str(REPO / "solutions"), "--json"]) == 0
+    assert cli_main(["progress", str(ROOT / "solutions"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     statuses = {e["exercise"]: e["status"] for e in data["exercises"]}
     assert statuses.pop("digits_model") == NOT_CHECKED
     assert BY_INSTRUCTOR in statuses.values()  # the written answers
     graded = {k: v for k, v in statuses.items() if v != BY_INSTRUCTOR}
     assert graded and set(graded.values()) == {PASS}, graded
-    if (REPO / "notebooks").is_dir():
-        assert cli_main(["progress", str(REPO / "notebooks"), "--json"]) == 0
+    if (ROOT / "notebooks").is_dir():
+        assert cli_main(["progress", str(ROOT / "notebooks"), "--json"]) == 0
         data = json.loads(capsys.readouterr().out)
         assert not any(e["status"] == PASS for e in data["exercises"])
