@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from support import ROOT
 
 from course import plots, widgets
 from course.widgets import (
@@ -26,7 +27,6 @@ from course.widgets import (
     race,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -27,11 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from repo_copy import copy_repo
+from support import ROOT, copy_repo
 
 from course import launch
 
-REPO = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 NOBODY = 65534  # uid/gid of "nobody" on Debian and most Linux systems
 TOKEN = "backprop-course-test-token"
@@ -170,10 +169,10 @@ def test_explicit_dir_wins(tmp_path):
 def test_editable_install_opens_its_clone():
     import course
 
-    if Path(course.__file__).resolve().parent.parent != REPO:
+    if Path(course.__file__).resolve().parent.parent != ROOT:
         pytest.skip("course is not imported from this checkout (not an editable install)")
-    assert launch.installed_clone() == REPO
-    assert launch.find_notebook_dir(cwd=Path("/")) == REPO / "notebooks"
+    assert launch.installed_clone() == ROOT
+    assert launch.find_notebook_dir(cwd=Path("/")) == ROOT / "notebooks"
 
 
 def test_clone_in_current_folder_is_used(tmp_path, monkeypatch):
@@ -297,7 +296,7 @@ def test_start_serves_jupyterlab_on_the_notebooks(tmp_path):
         status, body = http_get(f"{base}/api/contents?token={TOKEN}")
         assert status == 200
         served = {item["name"] for item in json.loads(body)["content"]}
-        expected = {p.name for p in (REPO / "notebooks").iterdir() if p.is_dir()}
+        expected = {p.name for p in (ROOT / "notebooks").iterdir() if p.is_dir()}
         assert expected and expected <= served and "solutions" not in served, served
         assert f"{base}/lab?token={TOKEN}" in log.read_text()  # the printed URL is the real one
         if importlib.util.find_spec("nbgrader"):
@@ -396,12 +395,12 @@ def test_first_command_as_root_in_a_container(fresh_copy):
 
 def test_readme_commands_are_the_ones_tested():
     """The README's first command is the script tested above; its test command is CI's."""
-    blocks = re.findall(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     start, tests = blocks[0].strip().splitlines(), blocks[1].strip().splitlines()
     assert start[-1] == "bash scripts/start.sh"
-    assert (REPO / "scripts" / "start.sh").is_file()
+    assert (ROOT / "scripts" / "start.sh").is_file()
     ci = [
-        line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()
+        line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line.strip() and not line.strip().startswith(("#", "echo"))
     ]
     assert ci[-1] == tests[-1], f"CI ends with {ci[-1]!r}, the README says {tests[-1]!r}"

@@ -1,7 +1,7 @@
 """The course works with the oldest NumPy, matplotlib and ipywidgets it claims to support.
 
 A fresh virtual environment gets the course with its runtime dependencies pinned to
-tests/oldest-constraints.txt, and runs the core tests there: every test module whose imports
+tests/launch/oldest-constraints.txt, and runs the core tests there: every test module whose imports
 need nothing beyond the course's runtime dependencies, pytest and Hypothesis (fast tests only).
 """
 
@@ -17,9 +17,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
-REPO = Path(__file__).resolve().parent.parent
-CONSTRAINTS = REPO / "tests" / "oldest-constraints.txt"
+CONSTRAINTS = Path(__file__).with_name("oldest-constraints.txt")
 RUNTIME = {"numpy", "matplotlib", "ipywidgets"}
 #: What the oldest environment has besides the standard library.
 AVAILABLE = RUNTIME | {"course", "pytest", "hypothesis", "_pytest"}
@@ -38,7 +38,7 @@ def pins() -> dict[str, str]:
 
 
 def lower_bounds() -> dict[str, str]:
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     bounds = {}
     for dep in deps:
         match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9.]+)(,.*)?", dep.strip())
@@ -52,11 +52,12 @@ def version_tuple(version: str) -> tuple[int, ...]:
 
 
 def core_test_modules() -> list[str]:
-    """Test modules that need only the standard library, available packages or local helpers."""
-    tests = REPO / "tests"
-    local = {p.stem for p in tests.glob("*.py")} | {p.name for p in tests.iterdir() if p.is_dir()}
+    """Test modules that need only the standard library, available packages or local helpers
+    (as paths relative to tests/: "library/test_layers.py")."""
+    tests = ROOT / "tests"
+    local = {p.stem for p in tests.rglob("*.py")} | {p.name for p in tests.rglob("*") if p.is_dir()}
     chosen = []
-    for path in sorted(tests.glob("test_*.py")):
+    for path in sorted(tests.rglob("test_*.py")):
         if path.name in NOT_CORE:
             continue
         source = path.read_text()
@@ -69,7 +70,7 @@ def core_test_modules() -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
         if all(n in sys.stdlib_module_names or n in AVAILABLE or n in local for n in names):
-            chosen.append(path.name)
+            chosen.append(path.relative_to(tests).as_posix())
     return chosen
 
 
@@ -85,19 +86,19 @@ def test_constraints_pin_every_runtime_dependency_at_its_lower_bound():
 
 def test_there_are_core_tests_to_run():
     modules = core_test_modules()
-    assert "test_layers.py" in modules and "test_gradcheck.py" in modules, modules
+    assert "library/test_layers.py" in modules and "library/test_gradcheck.py" in modules, modules
 
 
 @pytest.mark.slow
 def test_core_tests_pass_with_the_oldest_dependencies(tmp_path):
     repo = tmp_path / "repo"
-    shutil.copytree(REPO / "course", repo / "course",
+    shutil.copytree(ROOT / "course", repo / "course",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "tests", repo / "tests",
+    shutil.copytree(ROOT / "tests", repo / "tests",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, repo / name)
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, repo / name)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = str(venv / "bin" / "python")

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # benchmarks/ is a folder at the repo root, not an installed package
-    sys.path.insert(0, str(ROOT))
+import course
 
-import course  # noqa: E402
-from benchmarks import (  # noqa: E402
+# benchmarks/ is a folder at the repository root, not an installed package: the ini pythonpath
+# has the root
+from benchmarks import (
     common,
     digits_bench,
     gradcheck_bench,

@@ -23,11 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from repo_copy import copy_repo
+from support import ROOT, copy_repo
 
-REPO = Path(__file__).resolve().parent.parent
-BINDER = REPO / "binder"
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*/*.ipynb"))
+BINDER = ROOT / "binder"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
 BINDER_LINK = re.compile(
     r"https://mybinder\.org/v2/gh/backprop-course/backprop-course/main\?urlpath=([^)\s\"'>]+)"
 )
@@ -58,7 +57,7 @@ def test_binder_installs_the_course_and_no_instructor_tooling():
     assert local, "binder/requirements.txt must install the course itself ('.' or '-e .')"
     assert not any("nbgrader" in line.lower() for line in lines), "nbgrader is instructor-only"
     extras = re.findall(r"\[([\w,-]+)\]", local[0])
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     optional = pyproject["project"]["optional-dependencies"]
     for extra in ",".join(extras).split(",") if extras else []:
         assert extra in optional, f"binder installs unknown extra [{extra}]"
@@ -67,7 +66,7 @@ def test_binder_installs_the_course_and_no_instructor_tooling():
 
 
 def test_binder_python_is_supported():
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     lowest = re.fullmatch(r">=\s*(\d+)\.(\d+)", pyproject["project"]["requires-python"])
     assert lowest, pyproject["project"]["requires-python"]
     assert runtime_version() >= (int(lowest.group(1)), int(lowest.group(2)))
@@ -99,18 +98,18 @@ def test_repo2docker_picks_up_binder(tmp_path):
 
 
 def test_readme_binder_links_open_existing_notebooks():
-    readme = (REPO / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     targets = [urllib.parse.unquote(m) for m in BINDER_LINK.findall(readme)]
     assert targets, "README has no Binder link"
     paths = []
     for target in targets:
         assert target.startswith("lab/tree/"), f"Binder link should open JupyterLab: {target}"
         path = target.removeprefix("lab/tree/")
-        assert (REPO / path).is_file(), f"Binder link target {path} does not exist"
+        assert (ROOT / path).is_file(), f"Binder link target {path} does not exist"
         paths.append(path)
     assert paths[0] == FIRST_NOTEBOOK, "the first Binder link (the badge) opens notebook 01"
     assert "badge_logo.svg" in readme
-    missing = {str(nb.relative_to(REPO)) for nb in NOTEBOOKS} - set(paths)
+    missing = {str(nb.relative_to(ROOT)) for nb in NOTEBOOKS} - set(paths)
     assert not missing, f"notebooks without a launch link in the README: {sorted(missing)}"
 
 
@@ -231,7 +230,7 @@ def is_bare_stub(source: str) -> bool:
 def test_learner_notebook_runs_in_binder_env(binder_env, notebook, tmp_path):
     assert notebook is not None, "no learner notebooks in notebooks/*/*.ipynb"
     python, repo, env = binder_env
-    copy = repo / notebook.relative_to(REPO)
+    copy = repo / notebook.relative_to(ROOT)
     script = tmp_path / "run_notebook.py"
     script.write_text(RUN_NOTEBOOK)
     result = subprocess.run(
