@@ -28,15 +28,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import ROOT, require_chromium
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 TEST_NOTEBOOK = "widgets-test.ipynb"
 # Solution versions: every exercise cell is filled in, so "run all" reaches the widget cells
 # (in the learner versions the first unsolved exercise stops the run).
@@ -48,16 +43,6 @@ COURSE_NOTEBOOKS = {
 EXPLORER = "data + model"
 RACE = "loss surface"
 SECONDS = 1000  # Playwright timeouts are in milliseconds
-
-
-def _require_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    message = (f"{CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`), "
-               "as .ci/run does")
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _free_port() -> int:
@@ -91,7 +76,7 @@ class JupyterServer:
 
 @pytest.fixture(scope="module")
 def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    _require_chromium()
+    require_chromium()
     base = tmp_path_factory.mktemp("jupyter")
     root = base / "notebooks"
     root.mkdir()
@@ -150,26 +135,9 @@ def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupyter
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser(jupyter_server: JupyterServer) -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        message = "the playwright Python package is missing (pip install -e '.[test]')"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def page(jupyter_server: JupyterServer, chromium: object) -> Iterator[object]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))

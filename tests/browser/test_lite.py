@@ -30,15 +30,10 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
+from support import ROOT, require
 
 from course import lite
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 NOTEBOOK = "07-learning-rate/07-learning-rate.ipynb"
 ANSWER = ("def sgd_step(w, dw, lr):\n"
           "    # answered in the browser\n"
@@ -46,18 +41,10 @@ ANSWER = ("def sgd_step(w, dw, lr):\n"
 SECONDS = 1000  # Playwright timeouts are in milliseconds
 
 
-def _need(what: str, ok: bool) -> None:
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is needed (.ci/run installs it)")
-    pytest.skip(f"{what} is not available")
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built once per session from this repository."""
-    _need("npm", shutil.which("npm") is not None)
+    require("npm", shutil.which("npm") is not None)
     out = tmp_path_factory.mktemp("lite") / "site"
     messages: list[str] = []
     try:
@@ -192,36 +179,28 @@ def server(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(server: str) -> Iterator[object]:
-    _need(CHROMIUM, Path(CHROMIUM).exists())
+def page(server: str, chromium: object) -> Iterator[object]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+
+    def route(r: object) -> None:  # anything not local is recorded and never sent
+        if urlsplit(r.request.url).hostname == "127.0.0.1" or \
+                r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            requests.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.requests = requests  # type: ignore[attr-defined]
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("the playwright Python package", False)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        requests: list[str] = []
-        context.on("request", lambda r: requests.append(r.url))
-
-        def route(r: object) -> None:  # anything not local is recorded and never sent
-            if urlsplit(r.request.url).hostname == "127.0.0.1" or \
-                    r.request.url.startswith(("data:", "blob:")):
-                r.continue_()
-            else:
-                requests.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        pg = context.new_page()
-        pg.requests = requests  # type: ignore[attr-defined]
-        pg.errors = []  # type: ignore[attr-defined]
-        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
+        yield pg
+    finally:
+        context.close()
 
 
 # Small helpers on the JupyterLab app the page exposes.
