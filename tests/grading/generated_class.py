@@ -22,7 +22,8 @@ import json
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+
 ASSIGNMENT = "03-linear-layer"
 # grade_id, name, kind, title, max points
 ITEMS = [

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import sys
 from pathlib import Path
 
+import generated_class as g
 import pytest
+from support import require_chromium
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import generated_class as g  # noqa: E402
-
-from course.grading import report  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
+from course.grading import report
 
 
 @pytest.fixture(scope="module")
@@ -162,11 +156,7 @@ def test_load_entries_reads_a_grading_output(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_report_renders_in_chromium_without_network(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} not found")
-        pytest.skip(f"{CHROMIUM} not found")
-    pytest.importorskip("playwright")
+    require_chromium()
     from make_report_screenshot import screenshot
 
     png = tmp_path / "class-report.png"

@@ -1,27 +1,18 @@
 """Screenshot of the class report of the generated class, for the README.
 
-    python tests/make_report_screenshot.py            # writes docs/img/class-report.png
+    PYTHONPATH=tests python3 tests/grading/make_report_screenshot.py   # docs/img/class-report.png
 
-Also used by tests/test_report.py (into a temporary folder).  Needs Debian's Chromium at
+Also used by tests/grading/test_report.py (into a temporary folder).  Needs Debian's Chromium at
 /usr/bin/chromium and the playwright package.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import generated_class  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+import generated_class
+from support import ROOT, chromium_launch
 
 
 def screenshot(target: Path, *, work: Path | None = None, height: int = 1500) -> list[str]:
@@ -35,8 +26,7 @@ def screenshot(target: Path, *, work: Path | None = None, height: int = 1500) ->
         write_class_report(out, generated_class.ASSIGNMENT, generated_class.entries())
         requests: list[str] = []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(**chromium_launch())
             try:
                 page = browser.new_page(viewport={"width": 1100, "height": height},
                                         color_scheme="light", device_scale_factor=1)

@@ -5,17 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
+import generated_class as g
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import generated_class as g  # noqa: E402
-
-from course.cli import main as cli_main  # noqa: E402
-from course.grading import exports  # noqa: E402
+from course.cli import main as cli_main
+from course.grading import exports
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 

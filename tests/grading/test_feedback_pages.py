@@ -8,23 +8,13 @@ browser), and the page must follow the light and the dark colour scheme.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
+import generated_class as g
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from course.grading import feedback
 
-import generated_class as g  # noqa: E402
-
-from course.grading import feedback  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 SECRET_LINE = f"x_hidden = {g.HIDDEN_SECRET}"
 
 
@@ -132,21 +122,6 @@ def test_old_runner_api_is_still_there() -> None:
 
 
 # --- in a real browser -------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} not found")
-        pytest.skip(f"{CHROMIUM} not found")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_page_in_chromium(chromium, tmp_path: Path, pages: dict[str, str], scheme: str) -> None:

@@ -15,13 +15,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import generated_class as g
 import pytest
+from support import ROOT
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import generated_class as g  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "autograder" / "run_autograder"
 ASSIGNMENT = "03-linear-layer"
 
