@@ -113,7 +113,8 @@ def generate(root: Path, names: list[str], workdir: Path) -> Path:
         app.force = True
         # The scratch gradebook is thrown away: skip it (creating one costs seconds).  SaveCells
         # only records cells in the gradebook; it does not change the notebook, and
-        # tests/test_release.py checks that the output equals stock nbgrader's byte for byte.
+        # tests/notebooks/test_release.py checks that the output equals stock nbgrader's byte
+        # for byte.
         app.no_database = True
         app.preprocessors = [pp for pp in app.preprocessors if pp.__name__ != "SaveCells"]
         try:
