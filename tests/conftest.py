@@ -15,39 +15,19 @@ its node id or its parameters name one of that notebook's exercises (``momentum_
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, chromium_launch, copy_repo, require_chromium
-
-
-def _number(notebook: str) -> str:
-    return notebook.split("-", 1)[0]
-
-
-@lru_cache(maxsize=1)
-def _patterns() -> dict[str, re.Pattern[str]]:
-    """{"nb08": a regex that finds any name of notebook 08 in a node id or parameter}."""
-    from course.exercises import exercises, notebooks
-
-    found: dict[str, re.Pattern[str]] = {}
-    for notebook in notebooks():
-        nn = _number(notebook)
-        items = exercises(notebook)
-        # exercise names may be part of a longer test name (test_momentum_step_is_judged)
-        names = {ex.name for ex in items if ex.name}
-        # grade ids and choice names only as whole words: "test_value" is also a prefix of
-        # many a test function's name
-        words = {ex.grade_id for ex in items}
-        alternatives = [rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in sorted(names)]
-        alternatives += [rf"(?<![\w]){re.escape(w)}(?![\w])" for w in sorted(words)]
-        alternatives += [re.escape(notebook), re.escape(f"nb{nn}_")]  # folder, registry module
-        found[f"nb{nn}"] = re.compile("|".join(alternatives))
-    return found
+from support import (
+    ROOT,
+    chromium_launch,
+    copy_repo,
+    notebook_marker,
+    notebook_markers,
+    require_chromium,
+)
 
 
 def _param_texts(item: pytest.Item) -> list[str]:
@@ -68,17 +48,15 @@ def _param_texts(item: pytest.Item) -> list[str]:
 
 def notebooks_of(item: pytest.Item) -> list[str]:
     """The markers ("nb03", ...) of the notebooks a collected test concerns."""
-    texts = [item.nodeid, *_param_texts(item)]
-    return [mark for mark, pattern in _patterns().items()
-            if any(pattern.search(text) for text in texts)]
+    return notebook_markers([item.nodeid, *_param_texts(item)])
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from course.exercises import notebooks
 
     for notebook in notebooks():
-        config.addinivalue_line(
-            "markers", f"nb{_number(notebook)}: concerns notebook {notebook} (from the registry)")
+        mark = notebook_marker(notebook)
+        config.addinivalue_line("markers", f"{mark}: concerns notebook {notebook} (registry)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,12 +1,16 @@
 """What several test areas share: the repository root, the Chromium launch settings, a clean copy
-of the repository. Importable from any test (``tests`` is on the ini ``pythonpath``); the pytest
-fixtures built on it are in tests/conftest.py."""
+of the repository, and which notebooks a test concerns (its per-notebook markers).
+
+Importable from any test (``tests`` is on the ini ``pythonpath``); the pytest fixtures and hooks
+built on it are in tests/conftest.py."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +72,36 @@ def copy_repo(target: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, dest)
     return target
+
+
+# --- per-notebook markers (applied in tests/conftest.py) -------------------------------------
+def notebook_marker(notebook: str) -> str:
+    """The marker of a notebook: "08-optimizers" -> "nb08"."""
+    return "nb" + notebook.split("-", 1)[0]
+
+
+@lru_cache(maxsize=1)
+def notebook_patterns() -> dict[str, re.Pattern[str]]:
+    """{"nb08": a regex that finds any name of notebook 08 in a node id or parameter}."""
+    from course.exercises import exercises, notebooks
+
+    found: dict[str, re.Pattern[str]] = {}
+    for notebook in notebooks():
+        mark = notebook_marker(notebook)
+        items = exercises(notebook)
+        # exercise names (momentum_step, MC_ADAM_FIRST_STEP) may be part of a longer test name
+        # (test_momentum_step_is_judged)
+        names = {ex.name for ex in items if ex.name}
+        # grade ids only as whole words: "test_value" also begins many a test function's name
+        words = {ex.grade_id for ex in items}
+        alternatives = [rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in sorted(names)]
+        alternatives += [rf"(?<!\w){re.escape(w)}(?!\w)" for w in sorted(words)]
+        alternatives += [re.escape(notebook), re.escape(f"{mark}_")]  # folder, registry module
+        found[mark] = re.compile("|".join(alternatives))
+    return found
+
+
+def notebook_markers(texts: list[str]) -> list[str]:
+    """The markers of the notebooks that any of `texts` (a node id, a parameter) names."""
+    return [mark for mark, pattern in notebook_patterns().items()
+            if any(pattern.search(text) for text in texts)]
