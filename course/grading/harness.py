@@ -79,6 +79,7 @@ class RemoteFunction:
         self.own_work = own_work
         self.calls: list[Call] = []
         self.memory = False
+        self.withheld = False  # it called a reference that the grading build withholds
         self.__name__ = name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -92,6 +93,8 @@ class RemoteFunction:
             raise JailGone(f"no answer while calling {self.name}")
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            if error.get("type") == "ReferenceWithheld":
+                self.withheld = True
             if error.get("memory"):
                 self.memory = True
             raise remote_exception(error)
@@ -219,7 +222,12 @@ def judge(jail: Jail, ex: Exercise, seed: int) -> ItemResult:
     item.output = getattr(failure, "output", None)
     if proxy is not None and proxy.memory:
         item.mistake = item.mistake or "memory"
-    if proxy is not None and ex.kind == "function" and _delegated(ex, proxy, seed):
+    if proxy is not None and ex.kind == "function" and proxy.withheld:
+        item.integrity = (f"{ex.name} calls the course's reference implementation (withheld "
+                          "in the grading build) instead of computing the result")
+        item.message = f"{ex.name}: no points: {item.integrity}."
+        item.mistake = "integrity"
+    elif proxy is not None and ex.kind == "function" and _delegated(ex, proxy, seed):
         item.integrity = (f"{ex.name} returns the grading build's perturbed reference values: "
                           "it calls the reference implementation instead of computing them")
         item.message = f"{ex.name}: no points: {item.integrity}."

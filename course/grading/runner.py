@@ -139,7 +139,8 @@ def grade_submission(assignment: Assignment, sub: Submission, build: Path, base:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         jail = Jail(build, work, Limits(timeout=opts.timeout, memory_mb=opts.memory_mb,
-                                        output_cap=opts.output_cap), sandbox=opts.sandbox)
+                                        output_cap=opts.output_cap), sandbox=opts.sandbox,
+                    stop=stop)
         jail.start({"cells": plan.cells, "output_cap": opts.output_cap})
         events: dict[int, dict] = {}
         last_started: int | None = None

@@ -348,7 +348,10 @@ def _read_zip(path: Path, assignment: str, warnings: list[str] | None = None) ->
             and any(len(p) >= 3 for p, _, _ in entries)
             and not any(len(p) >= 2 and p[1] == assignment for p, _, _ in entries)
         ):
-            entries = [(parts[1:], raw, info) for parts, raw, info in entries if len(parts) > 1]
+            top = next(iter(firsts))
+            # only the export's own folder is unwrapped ("../x/..." stays outside any student)
+            entries = [(parts[1:], raw, info) if parts[0] == top else (parts, raw, info)
+                       for parts, raw, info in entries if len(parts) > 1 or parts[0] != top]
         subs: dict[str, Submission] = {}
         totals: dict[str, int] = {}
         seen: dict[str, set[str]] = {}

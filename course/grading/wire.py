@@ -31,9 +31,11 @@ DTYPES = frozenset({
 })
 MAX_DEPTH = 12
 MAX_ITEMS = 100_000  # containers' entries and array dimensions, per message
-MAX_ARRAY_BYTES = 256 * 1024 * 1024
+# Grading inputs and outputs are small (the largest is a model's scores on held-out digits);
+# these bounds keep a hostile answer from costing the grader gigabytes of memory.
+MAX_ARRAY_BYTES = 16 * 1024 * 1024
 MAX_STR = 1_000_000
-MAX_LINE = 512 * 1024 * 1024
+MAX_LINE = 32 * 1024 * 1024
 
 
 class WireError(ValueError):
