@@ -74,12 +74,18 @@ def jail_problem() -> str | None:
     if not os.path.exists(BWRAP):
         return ("learner code must run in a bubblewrap jail, and bwrap is not installed: "
                 "apt-get install bubblewrap (Debian/Ubuntu) or dnf install bubblewrap")
+    seccomp = _seccomp_fd()  # the same filter as a real jail's
     try:
         probe = subprocess.run(
-            [BWRAP, *_base_args(as_root=os.geteuid() == 0), "--", "/bin/true"],
-            capture_output=True, timeout=20, text=True)
+            [BWRAP, *_base_args(as_root=os.geteuid() == 0),
+             *(["--seccomp", str(seccomp)] if seccomp >= 0 else []), "--", "/bin/true"],
+            capture_output=True, timeout=20, text=True,
+            pass_fds=(seccomp,) if seccomp >= 0 else ())
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start a jail ({exc})"
+    finally:
+        if seccomp >= 0:
+            os.close(seccomp)
     if probe.returncode != 0:
         why = " ".join(probe.stderr.split())[:200]
         return (f"bubblewrap could not start a jail here ({why}); in a container, run it with "
