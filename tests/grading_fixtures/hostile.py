@@ -126,7 +126,8 @@ EXPECTED: dict[str, dict] = {
 MARKER = "BPC-HOSTILE"  # every file an attack tries to create outside its copy has this name
 # a small class for the run as an ordinary user (the attacks on the jail itself)
 NOBODY_SUBSET = ("correct", "partial", "installed-copy", "skew-patch", "hostile-objects",
-                 "fake-replies", "reads-secrets", "escaper", "orphan", "vandal", "forger")
+                 "fake-replies", "reads-secrets", "escaper", "orphan", "fork-flood", "vandal",
+                 "forger")
 
 
 def build_class(dest: Path, repo: Path, out: Path, probe: Path) -> None:
