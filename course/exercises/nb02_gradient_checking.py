@@ -16,6 +16,7 @@ from course.gradcheck import relative_error as ref_relative_error
 
 NOTEBOOK = "02-gradient-checking"
 
+
 def smooth_function(shape: Sequence[int], seed: int) -> Callable[[np.ndarray], float]:
     """A smooth test function of an array of this shape: sum(sin(c x)) + (d . x)^2 / 2."""
     shape = tuple(int(n) for n in shape)

@@ -28,6 +28,7 @@ from course.exercises._shared import (
 
 NOTEBOOK = "04-activations"
 
+
 _ACT_SHAPES = [(4, 5), (6, 3), (7,)]
 
 

@@ -23,6 +23,7 @@ from course.gradcheck import numerical_gradient
 
 NOTEBOOK = "05-losses"
 
+
 def _mse_cases(seed: int | None) -> list[Case]:
     base, shapes, _ = plan(seed, 1200, [(4, 3), (5, 2), (3, 6), (5, 3)], lambda r: distinct(r, 2))
     cases = []

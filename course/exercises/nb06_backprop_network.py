@@ -27,6 +27,7 @@ from course.gradcheck import numerical_gradient
 
 NOTEBOOK = "06-backprop-network"
 
+
 _NET_KEYS = ("W1", "b1", "W2", "b2")
 
 

@@ -30,6 +30,7 @@ from course.exercises._shared import (
 
 NOTEBOOK = "09-deep-networks"
 
+
 _BN_SETTINGS = [((6, 4), {}), ((5, 3), {}), ((8, 2), {"eps": 0.5})]
 
 
