@@ -33,17 +33,15 @@ case can be sent by name across a process boundary; random generators are
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
-import io
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from course._diagnose import Case, CheckFailure, NotDoneYet, Spec, run_check
+from course._diagnose import Case, CheckFailure, NotDoneYet, Spec, captured_stdout, run_check
 
 __all__ = [
     "EXAM_ENV",
@@ -213,8 +211,7 @@ class Exercise:
         __tracebackhide__ = True
         label = self.name or self.grade_id
         if self.kind == "function":
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
+            with captured_stdout() as out:
                 failure = run_check(self.spec, obj, self.visible())
                 if failure is None:
                     hidden = self.hidden(seed)
@@ -232,8 +229,7 @@ class Exercise:
                 print(f"{label}: right.")
             return failure
         if self.kind == "model":
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
+            with captured_stdout() as out:
                 failure = self.model_check(obj, strict=False) or self.model_check(
                     obj, strict=True, seed=seed)
             if failure is None:

@@ -11,16 +11,14 @@ with the library disabled inside the jail.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import os
 import sys
 from typing import Any
 
 import numpy as np
 
-from course._diagnose import CheckFailure, quiet
+from course._diagnose import CheckFailure, captured_stdout, quiet
 from course.exercises import Exercise
 from course.exercises._shared import choice
 
@@ -243,7 +241,7 @@ def digits_check(model: Any, strict: bool = False, seed: int | None = None) -> C
     __tracebackhide__ = True
     try:
         if strict:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with captured_stdout():
                 _judge(model, 0 if seed is None else int(seed))
         else:
             _judge(model, None)

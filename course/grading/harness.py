@@ -11,15 +11,13 @@ code: ``Exercise.grade`` on a proxy of the learner's function.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import io
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from course._diagnose import CheckFailure
+from course._diagnose import CheckFailure, captured_stdout
 from course.exercises import REGISTRY, Exercise
 from course.grading import wire
 from course.grading.jail import Jail, looks_perturbed
@@ -212,10 +210,10 @@ def judge(jail: Jail, ex: Exercise, seed: int) -> ItemResult:
         proxy, obj = model.forward, model
     else:
         obj = _decode_value(found) if not found.get("callable") else wire.Opaque("function", "")
-    failure = _run(ex, obj, seed)
+    failure, note = _run(ex, obj, seed)
     if failure is None:
         item.points, item.passed = float(ex.points), True
-        item.message = _success(ex)
+        item.message = _success(ex) + (f"\n{note}" if note else "")
         return item
     item.message = str(failure)
     item.mistake = getattr(failure, "mistake", None)
@@ -242,19 +240,24 @@ def _decode_value(found: dict) -> Any:
         return wire.Opaque(str(found.get("type", "object")), "")
 
 
-def _run(ex: Exercise, obj: Any, seed: int) -> CheckFailure | None:
+def _run(ex: Exercise, obj: Any, seed: int) -> tuple[CheckFailure | None, str]:
+    """The registry's grading check on ``obj``: (its failure or None, any note it printed)."""
+    note = ""
     try:
-        # the registry prints one line on success: not wanted here (grade_class restores stdout)
-        with contextlib.redirect_stdout(io.StringIO()):
-            return ex.grade_failure(obj, seed)
+        with captured_stdout() as out:
+            failure = ex.grade_failure(obj, seed)
+        notes = [ln.strip() for ln in out.getvalue().splitlines() if ln.strip().startswith(
+            "Note:")]
+        note = notes[0] if notes else ""
+        return failure, note
     except JailGone:
         raise
     except CheckFailure as failure:
-        return failure
+        return failure, note
     except Exception as exc:  # noqa: BLE001 - a check that breaks on odd values is a fail
         return CheckFailure(f"{ex.name or ex.grade_id}: the check could not judge the answer "
                             f"({type(exc).__name__}: {_first(exc)[:200]})",
-                            exercise=ex.name or ex.grade_id, mistake="unjudgeable")
+                            exercise=ex.name or ex.grade_id, mistake="unjudgeable"), note
 
 
 def _success(ex: Exercise) -> str:

@@ -27,6 +27,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from course._diagnose import route_stdout_per_thread
 from course.exercises import exercises
 from course.grading import feedback, harness
 from course.grading.assignment import Assignment, build_plan, load_assignment, normalize
@@ -419,6 +420,7 @@ def grade_class(assignment: Assignment, submissions: list[Submission], out: Path
     if lock is None:
         raise GradingError(f"another grading run is writing {out}; wait for it to finish")
     real_stdout = sys.stdout
+    route_stdout_per_thread()  # checks print per thread: jobs never mix their lines
     base = Path(tempfile.mkdtemp(prefix="backprop-grade-"))
     os.chmod(base, 0o700)
     try:
