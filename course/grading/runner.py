@@ -232,7 +232,10 @@ def grade_submission(assignment: Assignment, sub: Submission, build: Path, base:
         problems.append(("timeout", f"no result within {opts.timeout:g} s{where}"))
     elif not ready:
         rc = outcome.returncode
-        if rc is not None and rc in (-24, 128 + 24, 152):
+        if outcome.disk_full:
+            problems.append(("crashed", "stopped: its files grew past the disk limit "
+                                        f"({Limits().disk_mb} MiB)"))
+        elif rc is not None and rc in (-24, 128 + 24, 152):
             problems.append(("timeout", "CPU time limit reached"))
         elif "MemoryError" in outcome.raw_output or "Cannot allocate memory" in outcome.raw_output:
             problems.append(("memory-limit", f"out of memory (limit {opts.memory_mb} MiB)"))
