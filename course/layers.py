@@ -81,7 +81,7 @@ def linear_backward(
             f"linear_backward: out must be arrays shaped like W {val.shape_str(W)} and "
             f"b {val.shape_str(b)}, got {val.shape_str(dW)} and {val.shape_str(db)}."
         )
-    return dx, np.matmul(x.T, dout, out=dW), np.sum(dout, axis=0, out=db)
+    return dx, np.matmul(x.T, dout, out=dW), dout.sum(axis=0, out=db)
 
 
 # --- ReLU --------------------------------------------------------------------------------------
