@@ -189,6 +189,9 @@ def adam_step(
 
 
 # --- Optimizer objects -------------------------------------------------------------------------
+_BLOCK = 1 << 18  # numbers per block of the packed update: 2 MiB of float64 per array
+
+
 def _joined(arrays: list[np.ndarray]) -> np.ndarray | None:
     """The flat array whose consecutive pieces `arrays` are, in order and covering it, or None."""
     base = arrays[0].base
@@ -256,7 +259,12 @@ class Optimizer:
         val.positive_finite(name, "lr", self.lr)  # .lr may have been set since __init__
         arrays = zip(self.params, self._arrays, strict=True)
         if self._flat is not None and all(p.value is w and p.grad is g for p, (w, g) in arrays):
-            self._apply(*self._flat)  # no .value or .grad replaced since __init__: all at once
+            # No .value or .grad replaced since __init__: all at once, a block at a time, so
+            # that the formula's passes over a block stay in the CPU's cache.
+            values, grads, flat = self._flat
+            for start in range(0, values.size, _BLOCK):
+                block = slice(start, start + _BLOCK)
+                self._apply(values[block], grads[block], {k: a[block] for k, a in flat.items()})
             return
         for p, state in zip(self.params, self.state, strict=True):
             if p.grad.shape != p.value.shape:

@@ -227,3 +227,20 @@ def test_linear_backward_writes_the_gradients_in_place():
     model.backward(np.ones((5, 2)))
     assert all(p.grad is g for p, g in zip(model.parameters(), grads, strict=True))
     assert np.abs(grads[0]).sum() > 0
+
+
+def test_the_packed_update_goes_block_by_block_with_the_same_result():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 600)), rng.integers(0, 3, size=8)
+    packed = course.mlp([600, 450, 3], rng=0)  # 271,803 numbers: two blocks
+    loose = course.Sequential(*course.mlp([600, 450, 3], rng=0).layers)
+    for p in loose.parameters():
+        p.value, p.grad = p.value.copy(), p.grad.copy()
+    opts = [course.Adam(m.parameters(), lr=0.01) for m in (packed, loose)]
+    assert opts[0]._flat is not None and opts[0]._flat[0].size > course.optim._BLOCK
+    for _ in range(3):
+        for model, opt in zip((packed, loose), opts, strict=True):
+            model.backward(course.softmax_cross_entropy(model.forward(x), y)[1])
+            opt.step()
+    for p, q in zip(packed.parameters(), loose.parameters(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
