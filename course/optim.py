@@ -239,6 +239,9 @@ class Optimizer:
         if values is not None and grads is not None and values.dtype == grads.dtype:
             flat = {name: np.zeros_like(values) for name in names}
             self._flat = (values, grads, flat)
+            blocks = [slice(i, i + _BLOCK) for i in range(0, values.size, _BLOCK)]
+            self._blocks = [(values[b], grads[b], {k: a[b] for k, a in flat.items()})
+                            for b in blocks]
             self.state = []
             for p in self.params:
                 start = (p.value.ctypes.data - values.ctypes.data) // values.itemsize
@@ -261,10 +264,8 @@ class Optimizer:
         if self._flat is not None and all(p.value is w and p.grad is g for p, (w, g) in arrays):
             # No .value or .grad replaced since __init__: all at once, a block at a time, so
             # that the formula's passes over a block stay in the CPU's cache.
-            values, grads, flat = self._flat
-            for start in range(0, values.size, _BLOCK):
-                block = slice(start, start + _BLOCK)
-                self._apply(values[block], grads[block], {k: a[block] for k, a in flat.items()})
+            for w, dw, state in self._blocks:
+                self._apply(w, dw, state)
             return
         for p, state in zip(self.params, self.state, strict=True):
             if p.grad.shape != p.value.shape:
