@@ -1,6 +1,6 @@
 """End-to-end tests of ``backprop-course grade`` on a hostile class of 03-linear-layer.
 
-The class (tests/grading_fixtures/hostile.py) is built from the real released notebook: honest
+The class (tests/grading/hostile.py) is built from the real released notebook: honest
 learners, broken notebooks, and the attacks of issue 11 written as a learner who has read the
 grader would write them (routes to the reference, patches of the perturbation, forged lines on
 the channel, objects that equal anything, reading secrets, escaping the jail, orphans, fork and
@@ -27,14 +27,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import hostile
 import pytest
+from support import ROOT, copy_repo
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent / "grading_fixtures"))
-
-import hostile  # noqa: E402
-
-from course.grading.gradebook import feedback_path  # noqa: E402
+from course.grading.gradebook import feedback_path
 
 pytestmark = pytest.mark.slow
 
@@ -432,7 +429,6 @@ def graded_by_ordinary_user():
     root) with `backprop-course grade` from a venv of Debian's Python that holds a copy of the
     repository, installed (not editable): the jail then runs without root, in a user namespace,
     and the grader's own course package sits in site-packages."""
-    from repo_copy import copy_repo
 
     user = NOBODY if os.geteuid() == 0 else None
     if not _python_for(user):

@@ -9,15 +9,14 @@ import pickle
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT
 
 from course.grading import assignment as A
 from course.grading import feedback, harness, inmate, jail, runner, wire
 
-ROOT = Path(__file__).resolve().parents[1]
 NAME = "03-linear-layer"
 
 

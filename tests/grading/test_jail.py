@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT
 
 from course.exercises import exercises, get
 from course.grading import harness, jail, wire
 
-ROOT = Path(__file__).resolve().parents[1]
 NEEDS_JAIL = pytest.mark.skipif(jail.jail_problem() is not None,
                                 reason=f"no bubblewrap jail here: {jail.jail_problem()}")
 
