@@ -72,11 +72,11 @@ def test_binder_python_is_supported():
     assert runtime_version() >= (int(lowest.group(1)), int(lowest.group(2)))
 
 
-def test_repo2docker_picks_up_binder(tmp_path):
+def test_repo2docker_picks_up_binder(tmp_path, repo_copy):
     """`repo2docker --no-build` renders the image's Dockerfile without a Docker engine."""
     if importlib.util.find_spec("repo2docker") is None:
         pytest.fail("repo2docker is missing: pip install -e '.[test]' (jupyter-repo2docker)")
-    repo = copy_repo(tmp_path / "repo")
+    repo = repo_copy
     result = subprocess.run(
         [sys.executable, "-m", "repo2docker", "--no-build", "--debug",
          "--user-id", "1000", "--user-name", "jovyan", str(repo)],
