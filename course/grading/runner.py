@@ -233,8 +233,8 @@ def grade_submission(assignment: Assignment, sub: Submission, build: Path, base:
     elif not ready:
         rc = outcome.returncode
         if outcome.disk_full:
-            problems.append(("crashed", "stopped: its files grew past the disk limit "
-                                        f"({Limits().disk_mb} MiB)"))
+            problems.append(("crashed", "the notebook process ended: its files grew past the "
+                                        f"disk limit ({Limits().disk_mb} MiB)"))
         elif rc is not None and rc in (-24, 128 + 24, 152):
             problems.append(("timeout", "CPU time limit reached"))
         elif "MemoryError" in outcome.raw_output or "Cannot allocate memory" in outcome.raw_output:

@@ -201,6 +201,7 @@ def test_details_say_what_happened(graded):
     assert detail["edited-tests"] == "test cell test_linear_forward was edited"
     assert "db" in detail["partial"]
     assert "exit code 0" in detail["forger"]
+    assert "disk limit" in detail["disk-filler"]
     for student, want in hostile.EXPECTED.items():
         if want["status"] == "integrity":
             assert "perturbed reference values" in detail[student], student
