@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 HIDDEN_REGION = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M
 )
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 
 
 class AssignmentError(Exception):
@@ -248,14 +250,34 @@ class Plan:
 
 
 def parse_submission(data: bytes) -> dict:
-    """Parse notebook bytes; ``SubmissionError("malformed", ...)`` when it is not a notebook.
+    """Parse notebook bytes (nbformat 4 JSON, checked structurally; fast, no nbformat import).
 
-    One parser for the source, the release and every submission:
-    :func:`course.grading.submissions.parse_notebook_bytes`.
+    Raises SubmissionError("malformed", ...) when it is not a notebook.
     """
-    from course.grading.submissions import parse_notebook_bytes
-
-    return parse_notebook_bytes(data)
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError("malformed", f"notebook is {len(data) // 2**20} MiB, over the limit")
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SubmissionError("malformed", "not UTF-8 text (not a notebook)") from None
+    except ValueError as exc:
+        raise SubmissionError("malformed", f"not valid JSON ({exc})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise SubmissionError("malformed", "not a notebook: no list of cells")
+    if nb.get("nbformat") != 4:
+        raise SubmissionError("malformed", f"unsupported notebook format {nb.get('nbformat')!r}")
+    for i, cell in enumerate(nb["cells"]):
+        ok = (
+            isinstance(cell, dict)
+            and cell.get("cell_type") in ("code", "markdown", "raw")
+            and isinstance(cell.get("source", ""), str | list)
+            and isinstance(cell.get("metadata", {}), dict)
+        )
+        if ok and isinstance(cell.get("source"), list):
+            ok = all(isinstance(s, str) for s in cell["source"])
+        if not ok:
+            raise SubmissionError("malformed", f"not a valid notebook: cell {i} is broken")
+    return nb
 
 
 def build_plan(assignment: Assignment, nb: dict) -> Plan:
